@@ -218,6 +218,17 @@ int mls_derive_secret(const struct mls_suite *s, const uint8_t *secret,
 				     out, s->hash_len);
 }
 
+int mls_derive_tree_secret(const struct mls_suite *s, const uint8_t *secret,
+			   size_t secret_len, const char *label,
+			   uint32_t generation, uint8_t *out, size_t out_len)
+{
+	uint8_t ctx[4] = { (uint8_t)(generation >> 24), (uint8_t)(generation >> 16),
+			   (uint8_t)(generation >> 8), (uint8_t)generation };
+
+	return mls_expand_with_label(s, secret, secret_len, label, ctx,
+				     sizeof(ctx), out, out_len);
+}
+
 int mls_ref_hash(const struct mls_suite *s, const char *label,
 		 const void *value, size_t n, uint8_t *out)
 {

@@ -80,6 +80,10 @@ int mls_expand_with_label(const struct mls_suite *s, const uint8_t *secret,
 int mls_derive_secret(const struct mls_suite *s, const uint8_t *secret,
 		      size_t secret_len, const char *label,
 		      uint8_t *out /* hash_len */);
+/* §9: ExpandWithLabel(secret, label, uint32 generation, length). */
+int mls_derive_tree_secret(const struct mls_suite *s, const uint8_t *secret,
+			   size_t secret_len, const char *label,
+			   uint32_t generation, uint8_t *out, size_t out_len);
 /* §5.2: Hash(RefHashInput{label, value}). */
 int mls_ref_hash(const struct mls_suite *s, const char *label,
 		 const void *value, size_t n, uint8_t *out /* hash_len */);
