@@ -19,8 +19,6 @@
 #include "hpke.h"
 
 #define LABEL_PREFIX "MLS 1.0 "
-#define P256_SCALAR_LEN 32
-#define P256_POINT_LEN 65
 #define ED25519_KEY_LEN 32
 
 static struct mls_suite suites[] = {
@@ -279,6 +277,7 @@ static int aead_run(const EVP_CIPHER *c, int enc, const uint8_t *key,
 	EVP_CIPHER_CTX *ctx;
 	int n, rc = enc ? MLS_ERR_CRYPTO : MLS_ERR_AEAD;
 	size_t body = enc ? in_len : in_len - MLS_AEAD_TAG_LEN;
+	uint8_t *tail; /* where the body ends; out may be NULL if it is empty */
 
 	if (c == NULL)
 		return MLS_ERR_UNSUPPORTED_SUITE;
@@ -287,6 +286,7 @@ static int aead_run(const EVP_CIPHER *c, int enc, const uint8_t *key,
 		return enc ? MLS_ERR_INVALID_ARG : MLS_ERR_AEAD;
 	if ((ctx = EVP_CIPHER_CTX_new()) == NULL)
 		return BW_ERR_NOMEM;
+	tail = body > 0 ? out + body : out;
 	if (EVP_CipherInit_ex2(ctx, c, key, nonce, enc, NULL) != 1)
 		goto out;
 	if (aad_len > 0 &&
@@ -298,10 +298,10 @@ static int aead_run(const EVP_CIPHER *c, int enc, const uint8_t *key,
 					MLS_AEAD_TAG_LEN,
 					(void *)(in + body)) != 1)
 		goto out;
-	if (EVP_CipherFinal_ex(ctx, out + body, &n) != 1)
+	if (EVP_CipherFinal_ex(ctx, tail, &n) != 1)
 		goto out;
 	if (enc && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG,
-				       MLS_AEAD_TAG_LEN, out + body) != 1)
+				       MLS_AEAD_TAG_LEN, tail) != 1)
 		goto out;
 	rc = 0;
 out:
@@ -341,14 +341,13 @@ int mls_aead_open(const struct mls_suite *s, const uint8_t *key,
 	return aead_run(s->aead, 0, key, nonce, aad, aad_len, ct, ct_len, pt);
 }
 
-/* ---- signatures ---- */
+/* ---- P-256 keys, for ECDSA and for HPKE's DHKEM(P-256) ---- */
 
-/* P-256 public point for a private scalar (uncompressed, 65 bytes). */
-static int p256_public_point(const uint8_t *priv, uint8_t pub[P256_POINT_LEN])
+int mls_p256_public_point(const uint8_t *priv, uint8_t *pub)
 {
 	EC_GROUP *g = EC_GROUP_new_by_curve_name(NID_X9_62_prime256v1);
 	EC_POINT *pt = g ? EC_POINT_new(g) : NULL;
-	BIGNUM *k = BN_bin2bn(priv, P256_SCALAR_LEN, NULL);
+	BIGNUM *k = BN_bin2bn(priv, MLS_P256_SCALAR_LEN, NULL);
 	int rc = MLS_ERR_BAD_KEY;
 
 	if (g == NULL || pt == NULL || k == NULL) {
@@ -360,7 +359,7 @@ static int p256_public_point(const uint8_t *priv, uint8_t pub[P256_POINT_LEN])
 		goto out;
 	if (EC_POINT_mul(g, pt, k, NULL, NULL, NULL) == 1 &&
 	    EC_POINT_point2oct(g, pt, POINT_CONVERSION_UNCOMPRESSED, pub,
-			       P256_POINT_LEN, NULL) == P256_POINT_LEN)
+			       MLS_P256_POINT_LEN, NULL) == MLS_P256_POINT_LEN)
 		rc = 0;
 out:
 	BN_clear_free(k);
@@ -369,8 +368,7 @@ out:
 	return rc;
 }
 
-/* Build an EC P-256 EVP_PKEY from a public point and optional scalar. */
-static int p256_pkey(const uint8_t *pub, const uint8_t *priv, EVP_PKEY **out)
+int mls_p256_pkey(const uint8_t *pub, const uint8_t *priv, EVP_PKEY **out)
 {
 	OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
 	OSSL_PARAM *params = NULL;
@@ -381,12 +379,12 @@ static int p256_pkey(const uint8_t *pub, const uint8_t *priv, EVP_PKEY **out)
 	*out = NULL;
 	if (bld == NULL || ctx == NULL || (priv && k == NULL))
 		goto out;
-	if (priv && BN_bin2bn(priv, P256_SCALAR_LEN, k) == NULL)
+	if (priv && BN_bin2bn(priv, MLS_P256_SCALAR_LEN, k) == NULL)
 		goto out;
 	if (!OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME,
 					     "prime256v1", 0) ||
 	    !OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY,
-					      pub, P256_POINT_LEN) ||
+					      pub, MLS_P256_POINT_LEN) ||
 	    (priv && !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_PRIV_KEY, k)) ||
 	    (params = OSSL_PARAM_BLD_to_param(bld)) == NULL)
 		goto out;
@@ -404,6 +402,8 @@ out:
 	return rc;
 }
 
+/* ---- signatures ---- */
+
 int mls_sig_pkey_public(const struct mls_suite *s, const uint8_t *pub,
 			size_t pub_len, EVP_PKEY **out)
 {
@@ -415,15 +415,15 @@ int mls_sig_pkey_public(const struct mls_suite *s, const uint8_t *pub,
 						   pub_len);
 		return *out ? 0 : MLS_ERR_BAD_KEY;
 	}
-	if (pub_len != P256_POINT_LEN || pub[0] != 0x04)
+	if (pub_len != MLS_P256_POINT_LEN || pub[0] != 0x04)
 		return MLS_ERR_BAD_KEY;
-	return p256_pkey(pub, NULL, out);
+	return mls_p256_pkey(pub, NULL, out);
 }
 
 int mls_sig_pkey_private(const struct mls_suite *s, const uint8_t *priv,
 			 size_t priv_len, EVP_PKEY **out)
 {
-	uint8_t pub[P256_POINT_LEN];
+	uint8_t pub[MLS_P256_POINT_LEN];
 	int rc;
 
 	*out = NULL;
@@ -434,27 +434,27 @@ int mls_sig_pkey_private(const struct mls_suite *s, const uint8_t *priv,
 						    priv, priv_len);
 		return *out ? 0 : MLS_ERR_BAD_KEY;
 	}
-	if (priv_len != P256_SCALAR_LEN)
+	if (priv_len != MLS_P256_SCALAR_LEN)
 		return MLS_ERR_BAD_KEY;
-	if ((rc = p256_public_point(priv, pub)) != 0)
+	if ((rc = mls_p256_public_point(priv, pub)) != 0)
 		return rc;
-	return p256_pkey(pub, priv, out);
+	return mls_p256_pkey(pub, priv, out);
 }
 
 int mls_sig_public(const struct mls_suite *s, const uint8_t *priv,
 		   size_t priv_len, struct bw_bytes *pub)
 {
-	uint8_t buf[P256_POINT_LEN];
+	uint8_t buf[MLS_P256_POINT_LEN];
 	size_t len = sizeof(buf);
 	EVP_PKEY *pk;
 	int rc;
 
 	if (s->sig_alg == MLS_SIG_ECDSA_P256_SHA256) {
-		if (priv_len != P256_SCALAR_LEN)
+		if (priv_len != MLS_P256_SCALAR_LEN)
 			return MLS_ERR_BAD_KEY;
-		if ((rc = p256_public_point(priv, buf)) != 0)
+		if ((rc = mls_p256_public_point(priv, buf)) != 0)
 			return rc;
-		return bw_bytes_set(pub, buf, P256_POINT_LEN);
+		return bw_bytes_set(pub, buf, MLS_P256_POINT_LEN);
 	}
 	if ((rc = mls_sig_pkey_private(s, priv, priv_len, &pk)) != 0)
 		return rc;
@@ -467,7 +467,7 @@ int mls_sig_public(const struct mls_suite *s, const uint8_t *priv,
 int mls_sig_keygen(const struct mls_suite *s, struct bw_bytes *priv,
 		   struct bw_bytes *pub)
 {
-	uint8_t k[P256_SCALAR_LEN];
+	uint8_t k[MLS_P256_SCALAR_LEN];
 	size_t len = sizeof(k);
 	EVP_PKEY *pk = NULL;
 	BIGNUM *bn = NULL;

@@ -133,6 +133,17 @@ int mls_sig_pkey_public(const struct mls_suite *s, const uint8_t *pub,
 int mls_sig_pkey_private(const struct mls_suite *s, const uint8_t *priv,
 			 size_t priv_len, EVP_PKEY **out);
 
+/* ---- P-256 keys, for ECDSA and for HPKE's DHKEM(P-256) ---- */
+#define MLS_P256_SCALAR_LEN 32
+#define MLS_P256_POINT_LEN 65
+/* pub (MLS_P256_POINT_LEN bytes, uncompressed) = priv * G for a
+ * big-endian scalar; MLS_ERR_BAD_KEY unless 0 < priv < order. */
+int mls_p256_public_point(const uint8_t *priv, uint8_t *pub);
+/* EVP_PKEY from an uncompressed point and, when priv is not NULL, its
+ * scalar. MLS_ERR_BAD_KEY if OpenSSL refuses the point (off the curve, a
+ * coordinate not below p). */
+int mls_p256_pkey(const uint8_t *pub, const uint8_t *priv, EVP_PKEY **out);
+
 /* ---- HPKE as MLS uses it (§5.1.3) ---- */
 int mls_encrypt_with_label(const struct mls_suite *s, const uint8_t *pub,
 			   size_t pub_len, const char *label,
