@@ -6,7 +6,10 @@
  *     -1 ..  -99  common (this file)      bw_strerror()
  *   -100 .. -299  libmls                  mls_strerror()
  *   -300 .. -399  SPAKE2+                 pake_strerror()
- *   -400 .. -599  server                  bwd_strerror()
+ *   -400 .. -449  server                  bwd_strerror()
+ *   -450 .. -479  protocol library        proto_strerror()
+ *   -500 .. -549  CA and CA monitor       ca_strerror()  (server/ca/ca_err.h:
+ *                 -500..-529 CA, -530..-549 privilege separation)
  *   -600 .. -799  client library          bulwark_strerror()
  * A module's strerror hands codes outside its range to the one that owns
  * them, so an error from the codec keeps its meaning through any caller.
