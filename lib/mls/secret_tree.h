@@ -13,6 +13,12 @@
  * generation more than max_forward ahead is refused, as is one already
  * used or deleted. Every secret is wiped when it is deleted.
  *
+ * n_leaves is the ratchet tree's leaf count, a power of two (RFC 9420 §4.1)
+ * up to 2^31. Generation 2^32 - 1 is never issued (its successor would not
+ * fit). Memory, in tables kept at most half full: a 68-byte slot per node
+ * secret held (at most the copath of each leaf reached), a 184-byte slot
+ * per sender reached, and 48 bytes per retained key.
+ *
  *   struct mls_secret_tree *t;
  *   struct mls_ratchet_key k;
  *   mls_secret_tree_new(suite, enc_secret, suite->hash_len, n_leaves, &t);
@@ -44,11 +50,15 @@ struct mls_ratchet_key {
 
 struct mls_secret_tree;
 
+/* MLS_ERR_INVALID_ARG unless secret_len is the suite's hash length and
+ * n_leaves a power of two in 1 .. 2^31. */
 int mls_secret_tree_new(const struct mls_suite *s,
 			const uint8_t *encryption_secret, size_t secret_len,
 			uint32_t n_leaves, struct mls_secret_tree **out);
 /* Wipes every secret. NULL is a no-op. */
 void mls_secret_tree_free(struct mls_secret_tree *t);
+/* Lowering max_retained evicts the oldest retained keys at once. The limits
+ * are part of the persisted state. */
 void mls_secret_tree_set_limits(struct mls_secret_tree *t,
 				uint32_t max_forward, uint32_t max_retained);
 
@@ -58,15 +68,19 @@ int mls_secret_tree_next(struct mls_secret_tree *t, uint32_t leaf,
 			 struct mls_ratchet_key *out);
 /* Receiving: the key for a generation, usable once. Errors:
  * MLS_ERR_LEAF_INDEX, MLS_ERR_GENERATION_CONSUMED (used, deleted or older
- * than what is retained), MLS_ERR_GENERATION_TOO_FAR. A failure changes
- * nothing. */
+ * than what is retained), MLS_ERR_GENERATION_TOO_FAR, MLS_ERR_INVALID_ARG
+ * (not a ratchet type). A failure changes nothing and leaves *out wiped. */
 int mls_secret_tree_get(struct mls_secret_tree *t, uint32_t leaf,
 			enum mls_ratchet_type type, uint32_t generation,
 			struct mls_ratchet_key *out);
 void mls_ratchet_key_clear(struct mls_ratchet_key *k);
 
 /* Persist and restore the whole state (secrets included: the caller
- * encrypts the result). */
+ * encrypts the result). The encoding is canonical and versioned. decode
+ * reads one state from r and leaves any bytes after it to the caller;
+ * anything malformed or inconsistent (wrong suite, a leaf covered twice or
+ * not at all, out-of-range indices, limits exceeded) is
+ * MLS_ERR_STATE_CORRUPT. */
 int mls_secret_tree_encode(const struct mls_secret_tree *t,
 			   struct bw_writer *w);
 int mls_secret_tree_decode(const struct mls_suite *s, struct bw_reader *r,
