@@ -483,15 +483,19 @@ static int open_content(const struct mls_framing_ctx *ctx,
 	}
 	if ((rc = aad_encode(&pm->group_id, pm->epoch, pm->content_type,
 			     &pm->authenticated_data, &aad)) != 0 ||
-	    (rc = mls_secret_tree_get(ctx->secret_tree, leaf,
-				      ratchet_for(pm->content_type),
-				      generation, &key)) != 0)
+	    (rc = mls_secret_tree_peek(ctx->secret_tree, leaf,
+				       ratchet_for(pm->content_type),
+				       generation, &key)) != 0)
 		goto out;
 	for (size_t i = 0; i < MLS_REUSE_GUARD_LEN; i++)
 		key.nonce[i] ^= guard[i];
+	/* Only a ciphertext that decrypts uses the key up (RFC 9420 §9.2). */
 	if ((rc = mls_aead_open(ctx->suite, key.key, key.nonce, aad.buf,
 				aad.len, pm->ciphertext.p, pm->ciphertext.len,
-				pt)) != 0)
+				pt)) != 0 ||
+	    (rc = mls_secret_tree_get(ctx->secret_tree, leaf,
+				      ratchet_for(pm->content_type),
+				      generation, &key)) != 0)
 		goto out;
 	rc = private_content_decode(pt, pt_len, pm->content_type, out);
 out:

@@ -550,8 +550,8 @@ static void commit_advance(struct ratchet *r, struct advance *a,
 }
 
 /* A retained key for a generation behind the ratchet, removed as it is
- * handed out; anything else behind the ratchet is gone. */
-static int take_kept(struct ratchet *r, uint32_t gen,
+ * handed out when consume is set; anything else behind the ratchet is gone. */
+static int take_kept(struct ratchet *r, uint32_t gen, bool consume,
 		     struct mls_ratchet_key *out)
 {
 	uint32_t lo = 0, hi = r->n_kept, mid;
@@ -566,6 +566,8 @@ static int take_kept(struct ratchet *r, uint32_t gen,
 	if (lo == r->n_kept || r->kept[lo].generation != gen)
 		return MLS_ERR_GENERATION_CONSUMED;
 	*out = r->kept[lo];
+	if (!consume)
+		return 0;
 	memmove(&r->kept[lo], &r->kept[lo + 1],
 		(size_t)(r->n_kept - lo - 1) * sizeof(*r->kept));
 	r->n_kept--;
@@ -581,9 +583,11 @@ static int check_lookup(const struct mls_secret_tree *t, uint32_t leaf,
 	return leaf < t->n_leaves ? 0 : MLS_ERR_LEAF_INDEX;
 }
 
-int mls_secret_tree_get(struct mls_secret_tree *t, uint32_t leaf,
-			enum mls_ratchet_type type, uint32_t generation,
-			struct mls_ratchet_key *out)
+/* The key for (leaf, type, generation); the ratchet moves past it only
+ * when consume is set, so a key can be tried before it is used up. */
+static int lookup(struct mls_secret_tree *t, uint32_t leaf,
+		  enum mls_ratchet_type type, uint32_t generation, bool consume,
+		  struct mls_ratchet_key *out)
 {
 	struct new_sender ns;
 	struct advance a;
@@ -597,15 +601,18 @@ int mls_secret_tree_get(struct mls_secret_tree *t, uint32_t leaf,
 	snd = table_get(&t->senders, leaf);
 	next = snd ? snd->r[type].next : 0;
 	if (generation < next)
-		return take_kept(&snd->r[type], generation, out);
+		return take_kept(&snd->r[type], generation, consume, out);
 	/* The last generation is never reached: its successor would not fit
 	 * in a uint32. */
 	if (generation - next > t->max_forward || generation == UINT32_MAX)
 		return MLS_ERR_GENERATION_TOO_FAR;
 	if (snd == NULL && (rc = prepare_sender(t, leaf, &ns)) != 0)
 		return rc;
-	if ((rc = prepare_advance(t, snd ? &snd->r[type] : &ns.r[type],
-				  generation, &a, out)) != 0) {
+	rc = prepare_advance(t, snd ? &snd->r[type] : &ns.r[type], generation,
+			     &a, out);
+	if (rc != 0 || !consume) {
+		if (rc == 0)
+			advance_clear(&a);
 		if (snd == NULL)
 			new_sender_clear(&ns);
 		return rc;
@@ -614,6 +621,20 @@ int mls_secret_tree_get(struct mls_secret_tree *t, uint32_t leaf,
 		snd = commit_sender(t, &ns);
 	commit_advance(&snd->r[type], &a, t->suite->hash_len);
 	return 0;
+}
+
+int mls_secret_tree_get(struct mls_secret_tree *t, uint32_t leaf,
+			enum mls_ratchet_type type, uint32_t generation,
+			struct mls_ratchet_key *out)
+{
+	return lookup(t, leaf, type, generation, true, out);
+}
+
+int mls_secret_tree_peek(struct mls_secret_tree *t, uint32_t leaf,
+			 enum mls_ratchet_type type, uint32_t generation,
+			 struct mls_ratchet_key *out)
+{
+	return lookup(t, leaf, type, generation, false, out);
 }
 
 int mls_secret_tree_next(struct mls_secret_tree *t, uint32_t leaf,

@@ -73,6 +73,13 @@ int mls_secret_tree_next(struct mls_secret_tree *t, uint32_t leaf,
 int mls_secret_tree_get(struct mls_secret_tree *t, uint32_t leaf,
 			enum mls_ratchet_type type, uint32_t generation,
 			struct mls_ratchet_key *out);
+/* The same key without using it up: nothing changes. A receiver peeks,
+ * decrypts, and only then calls mls_secret_tree_get(), so a forged or
+ * corrupted copy cannot burn the generation of the real message (§9.2:
+ * keys are deleted once they have decrypted a message). */
+int mls_secret_tree_peek(struct mls_secret_tree *t, uint32_t leaf,
+			 enum mls_ratchet_type type, uint32_t generation,
+			 struct mls_ratchet_key *out);
 void mls_ratchet_key_clear(struct mls_ratchet_key *k);
 
 /* Persist and restore the whole state (secrets included: the caller

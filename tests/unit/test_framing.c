@@ -432,11 +432,15 @@ static bool test_tampered_private_message(void)
 	mls_message_clear(&m);
 	bw_writer_free(&w);
 
-	/* content: its tag, and its AAD (authenticated_data) */
+	/* content: its tag, and its AAD (authenticated_data); a copy that
+	 * fails to decrypt does not use up the generation of the real one */
 	CHECK(private_message(&g, MLS_CONTENT_APPLICATION, &w, &m));
 	pm = &m.private_message;
 	pm->ciphertext.p[pm->ciphertext.len - 1] ^= 1;
 	CHECK_EQ_INT(private_rc(&g, &m), MLS_ERR_AEAD);
+	pm->ciphertext.p[pm->ciphertext.len - 1] ^= 1;
+	CHECK_EQ_INT(private_rc(&g, &m), 0);
+	CHECK_EQ_INT(private_rc(&g, &m), MLS_ERR_GENERATION_CONSUMED);
 	mls_message_clear(&m);
 	bw_writer_free(&w);
 	CHECK(private_message(&g, MLS_CONTENT_APPLICATION, &w, &m));
