@@ -1,0 +1,412 @@
+/* conn.c - a device connection: TLS handshake, HTTP upgrade, buffered
+ * output, closing. WebSocket input is ws.c's, the protocol session.c's. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/x509.h>
+
+#include "activation.h"
+#include "errors.h"
+#include "log.h"
+#include "tls.h"
+#include "upgrade.h"
+#include "worker.h"
+#include "ws.h"
+
+/* Output a connection may have waiting before it counts as a consumer too
+ * slow to keep: small before authentication. */
+#define OUT_MAX_PREAUTH (64u * 1024u)
+#define OUT_MAX_AUTH (8u * 1024u * 1024u)
+
+int conn_new(struct worker *w, int fd, const char *peer, struct conn **out)
+{
+	struct conn *c;
+
+	*out = NULL;
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return BW_ERR_NOMEM;
+	if ((c->ssl = SSL_new(w->srv->ssl_ctx)) == NULL ||
+	    SSL_set_fd(c->ssl, fd) != 1) {
+		SSL_free(c->ssl);
+		free(c);
+		return BWD_ERR_TLS;
+	}
+	SSL_set_accept_state(c->ssl);
+	c->worker = w;
+	c->fd = fd;
+	c->state = CONN_TLS;
+	c->max_message = w->srv->cfg.max_preauth_message_size;
+	c->deadline = w->now + w->srv->cfg.handshake_timeout;
+	snprintf(c->peer, sizeof(c->peer), "%s", peer);
+	*out = c;
+	return 0;
+}
+
+void conn_touch(struct conn *c)
+{
+	const struct bwd_config *cfg = &c->worker->srv->cfg;
+
+	if (c->state != CONN_WS)
+		return; /* the handshake deadline does not move */
+	c->deadline = c->worker->now + (c->authenticated
+						? cfg->idle_timeout
+						: cfg->preauth_idle_timeout);
+}
+
+static void set_interest(struct conn *c)
+{
+	if (!c->closed)
+		worker_watch(c->worker, c, false);
+}
+
+/* Last SSL error as text for a log line (never contains secrets). */
+static const char *ssl_reason(void)
+{
+	unsigned long e = ERR_peek_last_error();
+	const char *r = e ? ERR_reason_error_string(e) : NULL;
+
+	return r != NULL ? r : "connection error";
+}
+
+size_t conn_read(struct conn *c, uint8_t *buf, size_t n)
+{
+	size_t got = 0;
+	int err;
+
+	if (c->closed)
+		return 0;
+	ERR_clear_error();
+	if (SSL_read_ex(c->ssl, buf, n, &got) == 1) {
+		c->io = CONN_IO_OK;
+		return got;
+	}
+	err = SSL_get_error(c->ssl, 0);
+	if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) {
+		c->io = CONN_IO_AGAIN;
+		return 0;
+	}
+	c->io = CONN_IO_EOF;
+	c->peer_eof = true;
+	return 0;
+}
+
+/* Write what the socket takes; *sent tells how much. -1 on a hard error. */
+static int write_some(struct conn *c, const uint8_t *p, size_t n,
+		      size_t *sent)
+{
+	size_t k;
+	int err;
+
+	*sent = 0;
+	while (*sent < n) {
+		ERR_clear_error();
+		if (SSL_write_ex(c->ssl, p + *sent, n - *sent, &k) == 1) {
+			*sent += k;
+			continue;
+		}
+		err = SSL_get_error(c->ssl, 0);
+		if (err == SSL_ERROR_WANT_WRITE || err == SSL_ERROR_WANT_READ)
+			return 0;
+		return -1;
+	}
+	return 0;
+}
+
+static int buffer_rest(struct conn *c, const uint8_t *p, size_t n)
+{
+	size_t pending = c->out_len - c->out_off;
+	size_t max = c->authenticated ? OUT_MAX_AUTH : OUT_MAX_PREAUTH;
+	uint8_t *grown;
+
+	if (pending + n > max)
+		return -1;
+	if (c->out_off > 0) {
+		memmove(c->out, c->out + c->out_off, pending);
+		c->out_off = 0;
+		c->out_len = (uint32_t)pending;
+	}
+	if ((grown = realloc(c->out, pending + n)) == NULL)
+		return -1;
+	memcpy(grown + pending, p, n);
+	c->out = grown;
+	c->out_len = (uint32_t)(pending + n);
+	if (!c->want_write) {
+		c->want_write = true;
+		set_interest(c);
+	}
+	return 0;
+}
+
+int conn_write(struct conn *c, const uint8_t *p, size_t n)
+{
+	size_t sent;
+
+	if (c->closed)
+		return -1;
+	if (c->out != NULL)
+		goto buffer; /* keep the order: after what is waiting */
+	if (write_some(c, p, n, &sent) != 0) {
+		conn_close(c, ssl_reason());
+		return -1;
+	}
+	if (sent == n)
+		return 0;
+	p += sent;
+	n -= sent;
+buffer:
+	if (buffer_rest(c, p, n) != 0) {
+		conn_close(c, "peer too slow to read its output");
+		return -1;
+	}
+	return 0;
+}
+
+/* EPOLLOUT: send what waits; then a closing connection may go. */
+static void flush(struct conn *c)
+{
+	size_t sent;
+
+	if (write_some(c, c->out + c->out_off, c->out_len - c->out_off,
+		       &sent) != 0) {
+		conn_close(c, ssl_reason());
+		return;
+	}
+	c->out_off += (uint32_t)sent;
+	if (c->out_off < c->out_len)
+		return;
+	free(c->out);
+	c->out = NULL;
+	c->out_len = c->out_off = 0;
+	c->want_write = false;
+	if (c->state == CONN_CLOSING) {
+		conn_close(c, NULL);
+		return;
+	}
+	set_interest(c);
+}
+
+void conn_close(struct conn *c, const char *why)
+{
+	struct bwd_server *srv = c->worker->srv;
+
+	if (c->closed)
+		return;
+	if (why != NULL)
+		log_debug("connection %s closed: %s", c->peer, why);
+	/* close_notify if it goes out at once; never wait for it. */
+	if (SSL_is_init_finished(c->ssl) && !c->peer_eof)
+		SSL_shutdown(c->ssl);
+	SSL_free(c->ssl);
+	c->ssl = NULL;
+	close(c->fd);
+	c->fd = -1;
+	c->closed = true;
+	if (c->authenticated)
+		atomic_fetch_sub(&srv->authenticated, 1);
+	atomic_fetch_sub(&srv->connections, 1);
+	worker_unlink(c->worker, c);
+}
+
+void conn_close_ws(struct conn *c, uint16_t code, const char *reason)
+{
+	if (c->closed || c->state == CONN_CLOSING)
+		return;
+	if (c->state == CONN_WS && code != 0)
+		ws_send_close(c, code, reason);
+	if (c->closed)
+		return;
+	log_debug("connection %s: closing (%u %s)", c->peer, code, reason);
+	c->state = CONN_CLOSING;
+	if (c->out == NULL) {
+		conn_close(c, NULL);
+		return;
+	}
+	/* Give the close frame until the deadline to leave. */
+	c->deadline = c->worker->now + 2;
+	set_interest(c);
+}
+
+void conn_free(struct conn *c)
+{
+	ws_clear(c);
+	upgrade_free(c->upgrade);
+	activation_free(c->activation);
+	free(c->out);
+	free(c->ident);
+	free(c);
+}
+
+void conn_hold(struct conn *c)
+{
+	c->holds++;
+	c->paused = true;
+	set_interest(c);
+}
+
+void conn_release(struct conn *c)
+{
+	c->holds--;
+	if (c->closed)
+		return; /* the worker frees it now that nothing refers to it */
+	c->paused = false;
+	set_interest(c);
+	worker_defer(c->worker, c); /* frames may wait in the decoder */
+}
+
+/* ---- TLS handshake ---- */
+
+static int authenticate(struct conn *c)
+{
+	struct bwd_server *srv = c->worker->srv;
+	X509 *cert = SSL_get0_peer_certificate(c->ssl);
+	uint8_t fp[STORE_FINGERPRINT_LEN];
+
+	if (cert == NULL)
+		return 0; /* allowed: activation only */
+	if ((c->ident = calloc(1, sizeof(*c->ident))) == NULL)
+		return -1;
+	/* The verify callback accepted it; it may have been revoked since. */
+	if (tls_cert_fingerprint(cert, fp) != 0 ||
+	    !devices_lookup(srv->devices, fp, c->ident))
+		return -1;
+	c->authenticated = true;
+	c->max_message = srv->cfg.max_message_size;
+	atomic_fetch_add(&srv->authenticated, 1);
+	log_info("device %s of %s connected from %s", c->ident->id,
+		 c->ident->user, c->peer);
+	return 0;
+}
+
+static void on_tls(struct conn *c)
+{
+	int rc, err;
+
+	ERR_clear_error();
+	if ((rc = SSL_do_handshake(c->ssl)) != 1) {
+		err = SSL_get_error(c->ssl, rc);
+		if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) {
+			c->want_write = err == SSL_ERROR_WANT_WRITE;
+			set_interest(c);
+			return;
+		}
+		conn_close(c, err == SSL_ERROR_SSL ? ssl_reason()
+						   : "handshake aborted");
+		return;
+	}
+	c->want_write = false;
+	if (authenticate(c) != 0) {
+		conn_close(c, "device not allowed");
+		return;
+	}
+	if (upgrade_new(&c->upgrade) != 0) {
+		conn_close(c, "out of memory");
+		return;
+	}
+	c->state = CONN_HTTP;
+	set_interest(c);
+}
+
+/* ---- HTTP upgrade ---- */
+
+static void reject_http(struct conn *c, int status)
+{
+	char resp[256];
+	size_t n = upgrade_error_response(status, resp, sizeof(resp));
+
+	log_debug("connection %s: HTTP request refused (%d)", c->peer, status);
+	if (n > 0 && conn_write(c, (const uint8_t *)resp, n) != 0)
+		return;
+	conn_close_ws(c, 0, "");
+}
+
+static int keep_early(struct conn *c, const uint8_t *p, size_t n)
+{
+	if (n == 0)
+		return 0;
+	if ((c->early = malloc(n)) == NULL)
+		return -1;
+	memcpy(c->early, p, n);
+	c->early_len = (uint32_t)n;
+	c->early_off = 0;
+	return 0;
+}
+
+static void accept_upgrade(struct conn *c, const uint8_t *rest, size_t n)
+{
+	char resp[256];
+	size_t len = upgrade_response(c->upgrade, resp, sizeof(resp));
+
+	upgrade_free(c->upgrade);
+	c->upgrade = NULL;
+	if (len == 0 || keep_early(c, rest, n) != 0) {
+		conn_close(c, "cannot answer the upgrade");
+		return;
+	}
+	if (conn_write(c, (const uint8_t *)resp, len) != 0)
+		return;
+	c->state = CONN_WS;
+	conn_touch(c);
+	ws_on_readable(c);
+}
+
+static void on_http(struct conn *c)
+{
+	uint8_t buf[UPGRADE_MAX_REQUEST];
+	size_t n, used;
+
+	while ((n = conn_read(c, buf, sizeof(buf))) > 0) {
+		switch (upgrade_feed(c->upgrade, buf, n, &used)) {
+		case UPGRADE_MORE:
+			continue;
+		case UPGRADE_ACCEPT:
+			accept_upgrade(c, buf + used, n - used);
+			return;
+		case UPGRADE_REJECT:
+			reject_http(c, upgrade_status(c->upgrade));
+			return;
+		}
+	}
+	if (c->io == CONN_IO_EOF)
+		conn_close(c, "peer closed during the upgrade");
+}
+
+void conn_resume(struct conn *c)
+{
+	if (c->closed || c->paused)
+		return;
+	switch (c->state) {
+	case CONN_TLS:
+		on_tls(c);
+		break;
+	case CONN_HTTP:
+		on_http(c);
+		break;
+	case CONN_WS:
+		ws_on_readable(c);
+		break;
+	case CONN_CLOSING:
+		break;
+	}
+}
+
+void conn_on_event(struct conn *c, uint32_t events)
+{
+	if (c->closed)
+		return;
+	if ((events & EPOLLOUT) && c->out != NULL) {
+		flush(c);
+		if (c->closed)
+			return;
+	}
+	if (c->state == CONN_CLOSING) {
+		if (events & (EPOLLERR | EPOLLHUP))
+			conn_close(c, NULL);
+		return;
+	}
+	if (events & (EPOLLIN | EPOLLOUT | EPOLLERR | EPOLLHUP))
+		conn_resume(c);
+}

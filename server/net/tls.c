@@ -1,0 +1,115 @@
+/* tls.c - the TLS server context and device certificate checks. */
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include "errors.h"
+#include "log.h"
+#include "proto.h"
+#include "tls.h"
+
+int tls_cert_fingerprint(X509 *cert, uint8_t out[STORE_FINGERPRINT_LEN])
+{
+	unsigned int n = 0;
+
+	if (X509_digest(cert, EVP_sha256(), out, &n) != 1 ||
+	    n != STORE_FINGERPRINT_LEN)
+		return BWD_ERR_TLS;
+	return 0;
+}
+
+int tls_activation_exporter(SSL *ssl, uint8_t *out, size_t n)
+{
+	static const char label[] = PROTO_ACTIVATION_EXPORTER_LABEL;
+
+	return SSL_export_keying_material(ssl, out, n, label, sizeof(label) - 1,
+					  NULL, 0, 0) == 1
+		       ? 0
+		       : BWD_ERR_TLS;
+}
+
+/* OpenSSL has checked the chain, validity and purpose (preverify_ok); the
+ * leaf must also be a device that may log in. */
+static int verify_device(int preverify_ok, X509_STORE_CTX *xs)
+{
+	SSL *ssl = X509_STORE_CTX_get_ex_data(
+		xs, SSL_get_ex_data_X509_STORE_CTX_idx());
+	struct devices *devices = SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl));
+	uint8_t fp[STORE_FINGERPRINT_LEN];
+	X509 *cert;
+
+	if (!preverify_ok)
+		return 0;
+	if (X509_STORE_CTX_get_error_depth(xs) != 0)
+		return 1; /* the CA itself */
+	cert = X509_STORE_CTX_get_current_cert(xs);
+	if (tls_cert_fingerprint(cert, fp) != 0 ||
+	    !devices_lookup(devices, fp, NULL)) {
+		X509_STORE_CTX_set_error(xs, X509_V_ERR_CERT_REVOKED);
+		return 0;
+	}
+	return 1;
+}
+
+static int load_client_ca(SSL_CTX *ctx, const char *ca_path)
+{
+	STACK_OF(X509_NAME) *names;
+
+	if (SSL_CTX_load_verify_locations(ctx, ca_path, NULL) != 1)
+		return BWD_ERR_TLS;
+	if ((names = SSL_load_client_CA_file(ca_path)) == NULL)
+		return BWD_ERR_TLS;
+	SSL_CTX_set_client_CA_list(ctx, names);
+	return 0;
+}
+
+int tls_context_new(const char *cert_path, const char *key_path,
+		    const char *ca_path, struct devices *devices,
+		    SSL_CTX **out)
+{
+	SSL_CTX *ctx;
+	int rc = BWD_ERR_TLS;
+
+	*out = NULL;
+	if ((ctx = SSL_CTX_new(TLS_server_method())) == NULL)
+		return BWD_ERR_TLS;
+	SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION);
+	/* Idle connections keep no record buffers; writes may be partial
+	 * and resumed from our own buffer. */
+	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS |
+				      SSL_MODE_ENABLE_PARTIAL_WRITE |
+				      SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+	/* No resumption: every connection proves its certificate afresh, and
+	 * no ticket keys or session cache to hold. */
+	SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
+	SSL_CTX_set_num_tickets(ctx, 0);
+	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+	if (SSL_CTX_use_certificate_chain_file(ctx, cert_path) != 1) {
+		log_error("tls: cannot load certificate %s", cert_path);
+		goto out;
+	}
+	if (SSL_CTX_use_PrivateKey_file(ctx, key_path, SSL_FILETYPE_PEM) != 1 ||
+	    SSL_CTX_check_private_key(ctx) != 1) {
+		log_error("tls: cannot load the key %s or it does not match",
+			  key_path);
+		goto out;
+	}
+	if (load_client_ca(ctx, ca_path) != 0) {
+		log_error("tls: cannot load the CA certificate %s", ca_path);
+		goto out;
+	}
+	SSL_CTX_set_purpose(ctx, X509_PURPOSE_SSL_CLIENT);
+	/* The device certificate, signed by the CA itself: no intermediates. */
+	SSL_CTX_set_verify_depth(ctx, 0);
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_CLIENT_ONCE,
+			   verify_device);
+	SSL_CTX_set_app_data(ctx, devices);
+	*out = ctx;
+	ctx = NULL; /* transferred */
+	rc = 0;
+out:
+	SSL_CTX_free(ctx);
+	ERR_clear_error();
+	return rc;
+}

@@ -1,0 +1,689 @@
+/*
+ * store_sqlite.c - the storage interface on SQLite.
+ *
+ * Durable by default: WAL journal with synchronous=FULL, so a commit has
+ * reached the disk before the caller answers anyone. Every statement is
+ * prepared once at open. The schema carries its version in
+ * PRAGMA user_version and is brought up to date by the migrations below,
+ * each in its own transaction.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/rand.h>
+#include <sqlite3.h>
+
+#include "errors.h"
+#include "store.h"
+
+/* Schema migrations: entry i takes the schema from version i to i + 1.
+ * Append only; never edit a released step. */
+static const char *const migrations[] = {
+	"CREATE TABLE users ("
+	"  name TEXT PRIMARY KEY,"
+	"  display_name TEXT NOT NULL,"
+	"  disabled INTEGER NOT NULL DEFAULT 0,"
+	"  created INTEGER NOT NULL);"
+	"CREATE TABLE devices ("
+	"  id TEXT PRIMARY KEY,"
+	"  user TEXT NOT NULL REFERENCES users(name),"
+	"  name TEXT NOT NULL,"
+	"  cert_serial BLOB NOT NULL,"
+	"  fingerprint BLOB NOT NULL UNIQUE,"
+	"  created INTEGER NOT NULL,"
+	"  revoked_at INTEGER NOT NULL DEFAULT 0);"
+	"CREATE INDEX devices_by_user ON devices(user, created);"
+	"CREATE TABLE activation_codes ("
+	"  code_id TEXT PRIMARY KEY,"
+	"  user TEXT NOT NULL REFERENCES users(name),"
+	"  w0 BLOB NOT NULL,"
+	"  l BLOB NOT NULL,"
+	"  salt BLOB NOT NULL,"
+	"  kdf_params BLOB NOT NULL,"
+	"  created INTEGER NOT NULL,"
+	"  expires INTEGER NOT NULL,"
+	"  attempts INTEGER NOT NULL DEFAULT 0,"
+	"  used INTEGER NOT NULL DEFAULT 0);"
+	"CREATE TABLE server_keys ("
+	"  name TEXT PRIMARY KEY,"
+	"  value BLOB NOT NULL);"
+	"CREATE TABLE audit ("
+	"  seq INTEGER PRIMARY KEY,"
+	"  time INTEGER NOT NULL,"
+	"  actor TEXT NOT NULL,"
+	"  action TEXT NOT NULL,"
+	"  subject TEXT NOT NULL,"
+	"  result TEXT NOT NULL);",
+};
+#define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
+
+enum stmt_id {
+	ST_BEGIN,
+	ST_COMMIT,
+	ST_ROLLBACK,
+	ST_USER_ADD,
+	ST_USER_GET,
+	ST_USER_DISABLE,
+	ST_USER_LIST,
+	ST_DEVICE_ADD,
+	ST_DEVICE_LIST_ALL,
+	ST_DEVICE_LIST_USER,
+	ST_DEVICE_LIST_ACTIVE,
+	ST_DEVICE_GET,
+	ST_DEVICE_REVOKE,
+	ST_ACT_ADD,
+	ST_ACT_GET,
+	ST_ACT_ATTEMPT,
+	ST_ACT_USED,
+	ST_AUDIT_ADD,
+	ST_COUNT_USERS,
+	ST_COUNT_DEVICES,
+	ST_KEY_GET,
+	ST_KEY_PUT,
+	ST_COUNT
+};
+
+#define DEVICE_COLS                                                         \
+	"id, user, name, fingerprint, cert_serial, created, revoked_at"
+
+static const char *const stmt_sql[ST_COUNT] = {
+	[ST_BEGIN] = "BEGIN IMMEDIATE",
+	[ST_COMMIT] = "COMMIT",
+	[ST_ROLLBACK] = "ROLLBACK",
+	[ST_USER_ADD] = "INSERT INTO users (name, display_name, created) "
+			"VALUES (?1, ?2, ?3)",
+	[ST_USER_GET] = "SELECT name, display_name, disabled, created "
+			"FROM users WHERE name = ?1",
+	[ST_USER_DISABLE] = "UPDATE users SET disabled = 1 WHERE name = ?1",
+	[ST_USER_LIST] =
+		"SELECT u.name, u.display_name, u.disabled, u.created, "
+		"(SELECT count(*) FROM devices d "
+		" WHERE d.user = u.name AND d.revoked_at = 0) "
+		"FROM users u ORDER BY u.name",
+	[ST_DEVICE_ADD] = "INSERT INTO devices (" DEVICE_COLS ") "
+			  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0)",
+	[ST_DEVICE_LIST_ALL] = "SELECT " DEVICE_COLS " FROM devices "
+			       "ORDER BY user, created, id",
+	[ST_DEVICE_LIST_USER] = "SELECT " DEVICE_COLS " FROM devices "
+				"WHERE user = ?1 ORDER BY created, id",
+	[ST_DEVICE_LIST_ACTIVE] =
+		"SELECT d.id, d.user, d.name, d.fingerprint, d.cert_serial, "
+		"d.created, d.revoked_at FROM devices d JOIN users u "
+		"ON u.name = d.user WHERE d.revoked_at = 0 AND u.disabled = 0",
+	[ST_DEVICE_GET] = "SELECT " DEVICE_COLS " FROM devices WHERE id = ?1",
+	[ST_DEVICE_REVOKE] = "UPDATE devices SET revoked_at = ?2 "
+			     "WHERE id = ?1 AND revoked_at = 0",
+	[ST_ACT_ADD] = "INSERT INTO activation_codes (code_id, user, w0, l, "
+		       "salt, kdf_params, created, expires) "
+		       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+	[ST_ACT_GET] = "SELECT user, code_id, w0, l, salt, kdf_params, "
+		       "created, expires, attempts, used FROM activation_codes "
+		       "WHERE code_id = ?1 AND user = ?2",
+	[ST_ACT_ATTEMPT] = "UPDATE activation_codes SET attempts = attempts + 1 "
+			   "WHERE code_id = ?1 AND user = ?2",
+	[ST_ACT_USED] = "UPDATE activation_codes SET used = 1 "
+			"WHERE code_id = ?1 AND user = ?2 AND used = 0",
+	[ST_AUDIT_ADD] = "INSERT INTO audit (time, actor, action, subject, "
+			 "result) VALUES (?1, ?2, ?3, ?4, ?5)",
+	[ST_COUNT_USERS] = "SELECT count(*) FROM users",
+	[ST_COUNT_DEVICES] = "SELECT count(*) FROM devices WHERE revoked_at = 0",
+	[ST_KEY_GET] = "SELECT value FROM server_keys WHERE name = ?1",
+	[ST_KEY_PUT] = "INSERT INTO server_keys (name, value) VALUES (?1, ?2)",
+};
+
+struct store_sqlite {
+	struct store base; /* first: a struct store * is a struct store_sqlite * */
+	sqlite3 *db;
+	sqlite3_stmt *st[ST_COUNT];
+};
+
+static struct store_sqlite *impl(struct store *s)
+{
+	return (struct store_sqlite *)s;
+}
+
+void store_activation_clear(struct store_activation *a)
+{
+	bw_bytes_clear(&a->w0);
+	bw_bytes_clear(&a->l);
+	bw_bytes_clear(&a->salt);
+	bw_bytes_clear(&a->kdf_params);
+}
+
+/* Prepared statement ready for binding: reset and unbound. */
+static sqlite3_stmt *stmt(struct store_sqlite *q, enum stmt_id id)
+{
+	sqlite3_reset(q->st[id]);
+	sqlite3_clear_bindings(q->st[id]);
+	return q->st[id];
+}
+
+static int bind_text(sqlite3_stmt *st, int i, const char *v)
+{
+	return sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
+}
+
+static int bind_blob(sqlite3_stmt *st, int i, const void *p, size_t n)
+{
+	/* An empty blob must still be a blob, not NULL. */
+	return sqlite3_bind_blob(st, i, n ? p : "", (int)n, SQLITE_STATIC);
+}
+
+static int map_rc(int rc)
+{
+	switch (rc) {
+	case SQLITE_OK:
+	case SQLITE_DONE:
+	case SQLITE_ROW:
+		return 0;
+	case SQLITE_CONSTRAINT:
+		return BWD_ERR_EXISTS;
+	default:
+		return BWD_ERR_STORE;
+	}
+}
+
+/* Run a statement that returns no rows; reset it whatever happens. */
+static int exec_stmt(sqlite3_stmt *st)
+{
+	int rc = sqlite3_step(st);
+
+	sqlite3_reset(st);
+	return map_rc(rc);
+}
+
+static void copy_text(char *dst, size_t size, sqlite3_stmt *st, int col)
+{
+	const unsigned char *v = sqlite3_column_text(st, col);
+	size_t n = v ? (size_t)sqlite3_column_bytes(st, col) : 0;
+
+	if (n >= size)
+		n = size - 1;
+	if (n)
+		memcpy(dst, v, n);
+	dst[n] = '\0';
+}
+
+static int copy_blob(struct bw_bytes *dst, sqlite3_stmt *st, int col)
+{
+	return bw_bytes_set(dst, sqlite3_column_blob(st, col),
+			    (size_t)sqlite3_column_bytes(st, col));
+}
+
+static void copy_fixed(uint8_t *dst, size_t size, size_t *len,
+		       sqlite3_stmt *st, int col)
+{
+	size_t n = (size_t)sqlite3_column_bytes(st, col);
+
+	if (n > size)
+		n = size;
+	if (n)
+		memcpy(dst, sqlite3_column_blob(st, col), n);
+	if (len != NULL)
+		*len = n;
+}
+
+/* ---- transactions ---- */
+
+static int sq_begin(struct store *s)
+{
+	return exec_stmt(stmt(impl(s), ST_BEGIN));
+}
+
+static int sq_commit(struct store *s)
+{
+	return exec_stmt(stmt(impl(s), ST_COMMIT));
+}
+
+static void sq_rollback(struct store *s)
+{
+	struct store_sqlite *q = impl(s);
+
+	/* Statements still in progress would keep the transaction open. */
+	for (int i = 0; i < ST_COUNT; i++)
+		sqlite3_reset(q->st[i]);
+	if (!sqlite3_get_autocommit(q->db))
+		(void)exec_stmt(stmt(q, ST_ROLLBACK));
+}
+
+/* ---- users ---- */
+
+static int sq_user_add(struct store *s, const char *name,
+		       const char *display_name, int64_t now)
+{
+	sqlite3_stmt *st = stmt(impl(s), ST_USER_ADD);
+
+	bind_text(st, 1, name);
+	bind_text(st, 2, display_name);
+	sqlite3_bind_int64(st, 3, now);
+	return exec_stmt(st);
+}
+
+static void row_user(sqlite3_stmt *st, struct store_user *u)
+{
+	memset(u, 0, sizeof(*u));
+	copy_text(u->name, sizeof(u->name), st, 0);
+	copy_text(u->display_name, sizeof(u->display_name), st, 1);
+	u->disabled = sqlite3_column_int(st, 2) != 0;
+	u->created = sqlite3_column_int64(st, 3);
+}
+
+static int sq_user_get(struct store *s, const char *name,
+		       struct store_user *out)
+{
+	sqlite3_stmt *st = stmt(impl(s), ST_USER_GET);
+	int rc;
+
+	bind_text(st, 1, name);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		row_user(st, out);
+	sqlite3_reset(st);
+	if (rc == SQLITE_DONE)
+		return BWD_ERR_NOT_FOUND;
+	return map_rc(rc);
+}
+
+static int sq_user_disable(struct store *s, const char *name)
+{
+	struct store_sqlite *q = impl(s);
+	sqlite3_stmt *st = stmt(q, ST_USER_DISABLE);
+	int rc;
+
+	bind_text(st, 1, name);
+	if ((rc = exec_stmt(st)) != 0)
+		return rc;
+	return sqlite3_changes(q->db) == 1 ? 0 : BWD_ERR_NOT_FOUND;
+}
+
+static int sq_user_list(struct store *s, store_user_fn fn, void *arg)
+{
+	sqlite3_stmt *st = stmt(impl(s), ST_USER_LIST);
+	struct store_user u;
+	int rc, stop = 0;
+
+	while (stop == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		row_user(st, &u);
+		u.devices = (uint32_t)sqlite3_column_int(st, 4);
+		stop = fn(arg, &u);
+	}
+	sqlite3_reset(st);
+	return stop != 0 ? stop : map_rc(rc);
+}
+
+/* ---- devices ---- */
+
+static int sq_device_add(struct store *s, const struct store_device *d)
+{
+	sqlite3_stmt *st = stmt(impl(s), ST_DEVICE_ADD);
+
+	bind_text(st, 1, d->id);
+	bind_text(st, 2, d->user);
+	bind_text(st, 3, d->name);
+	bind_blob(st, 4, d->fingerprint, sizeof(d->fingerprint));
+	bind_blob(st, 5, d->serial, d->serial_len);
+	sqlite3_bind_int64(st, 6, d->created);
+	return exec_stmt(st);
+}
+
+static void row_device(sqlite3_stmt *st, struct store_device *d)
+{
+	memset(d, 0, sizeof(*d));
+	copy_text(d->id, sizeof(d->id), st, 0);
+	copy_text(d->user, sizeof(d->user), st, 1);
+	copy_text(d->name, sizeof(d->name), st, 2);
+	copy_fixed(d->fingerprint, sizeof(d->fingerprint), NULL, st, 3);
+	copy_fixed(d->serial, sizeof(d->serial), &d->serial_len, st, 4);
+	d->created = sqlite3_column_int64(st, 5);
+	d->revoked_at = sqlite3_column_int64(st, 6);
+}
+
+static int each_device(sqlite3_stmt *st, store_device_fn fn, void *arg)
+{
+	struct store_device d;
+	int rc, stop = 0;
+
+	while (stop == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		row_device(st, &d);
+		stop = fn(arg, &d);
+	}
+	sqlite3_reset(st);
+	return stop != 0 ? stop : map_rc(rc);
+}
+
+static int sq_device_list(struct store *s, const char *user,
+			  store_device_fn fn, void *arg)
+{
+	struct store_sqlite *q = impl(s);
+	sqlite3_stmt *st;
+
+	if (user == NULL)
+		return each_device(stmt(q, ST_DEVICE_LIST_ALL), fn, arg);
+	st = stmt(q, ST_DEVICE_LIST_USER);
+	bind_text(st, 1, user);
+	return each_device(st, fn, arg);
+}
+
+static int sq_device_list_active(struct store *s, store_device_fn fn,
+				 void *arg)
+{
+	return each_device(stmt(impl(s), ST_DEVICE_LIST_ACTIVE), fn, arg);
+}
+
+static int sq_device_revoke(struct store *s, const char *id, int64_t now,
+			    struct store_device *out)
+{
+	struct store_sqlite *q = impl(s);
+	sqlite3_stmt *st = stmt(q, ST_DEVICE_REVOKE);
+	int rc;
+
+	bind_text(st, 1, id);
+	sqlite3_bind_int64(st, 2, now);
+	if ((rc = exec_stmt(st)) != 0)
+		return rc;
+	if (sqlite3_changes(q->db) != 1)
+		return BWD_ERR_NOT_FOUND; /* unknown or already revoked */
+	st = stmt(q, ST_DEVICE_GET);
+	bind_text(st, 1, id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		row_device(st, out);
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? 0 : BWD_ERR_STORE;
+}
+
+/* ---- activation codes ---- */
+
+static int sq_activation_add(struct store *s, const struct store_activation *a)
+{
+	sqlite3_stmt *st;
+	struct store_user u;
+	int rc;
+
+	if ((rc = sq_user_get(s, a->user, &u)) != 0)
+		return rc;
+	if (u.disabled)
+		return BWD_ERR_DISABLED;
+	st = stmt(impl(s), ST_ACT_ADD);
+	bind_text(st, 1, a->code_id);
+	bind_text(st, 2, a->user);
+	bind_blob(st, 3, a->w0.p, a->w0.len);
+	bind_blob(st, 4, a->l.p, a->l.len);
+	bind_blob(st, 5, a->salt.p, a->salt.len);
+	bind_blob(st, 6, a->kdf_params.p, a->kdf_params.len);
+	sqlite3_bind_int64(st, 7, a->created);
+	sqlite3_bind_int64(st, 8, a->expires);
+	return exec_stmt(st);
+}
+
+static int row_activation(sqlite3_stmt *st, struct store_activation *a)
+{
+	copy_text(a->user, sizeof(a->user), st, 0);
+	copy_text(a->code_id, sizeof(a->code_id), st, 1);
+	if (copy_blob(&a->w0, st, 2) != 0 || copy_blob(&a->l, st, 3) != 0 ||
+	    copy_blob(&a->salt, st, 4) != 0 ||
+	    copy_blob(&a->kdf_params, st, 5) != 0)
+		return BW_ERR_NOMEM;
+	a->created = sqlite3_column_int64(st, 6);
+	a->expires = sqlite3_column_int64(st, 7);
+	a->attempts = (uint32_t)sqlite3_column_int64(st, 8);
+	a->used = sqlite3_column_int(st, 9) != 0;
+	return 0;
+}
+
+static int sq_activation_get(struct store *s, const char *user,
+			     const char *code_id, struct store_activation *out)
+{
+	sqlite3_stmt *st = stmt(impl(s), ST_ACT_GET);
+	struct store_activation a = { 0 };
+	int rc, step;
+
+	memset(out, 0, sizeof(*out));
+	bind_text(st, 1, code_id);
+	bind_text(st, 2, user);
+	step = sqlite3_step(st);
+	if (step == SQLITE_ROW)
+		rc = row_activation(st, &a);
+	else
+		rc = step == SQLITE_DONE ? BWD_ERR_NOT_FOUND : map_rc(step);
+	sqlite3_reset(st);
+	if (rc != 0)
+		goto out;
+	*out = a;
+	memset(&a, 0, sizeof(a)); /* transferred */
+out:
+	store_activation_clear(&a);
+	return rc;
+}
+
+static int update_code(struct store *s, enum stmt_id id, const char *user,
+		       const char *code_id)
+{
+	struct store_sqlite *q = impl(s);
+	sqlite3_stmt *st = stmt(q, id);
+	int rc;
+
+	bind_text(st, 1, code_id);
+	bind_text(st, 2, user);
+	if ((rc = exec_stmt(st)) != 0)
+		return rc;
+	return sqlite3_changes(q->db) == 1 ? 0 : BWD_ERR_NOT_FOUND;
+}
+
+static int sq_activation_count_attempt(struct store *s, const char *user,
+				       const char *code_id)
+{
+	return update_code(s, ST_ACT_ATTEMPT, user, code_id);
+}
+
+static int sq_activation_mark_used(struct store *s, const char *user,
+				   const char *code_id)
+{
+	return update_code(s, ST_ACT_USED, user, code_id);
+}
+
+/* ---- audit and counts ---- */
+
+static int sq_audit_add(struct store *s, int64_t now, const char *actor,
+			const char *action, const char *subject,
+			const char *result)
+{
+	sqlite3_stmt *st = stmt(impl(s), ST_AUDIT_ADD);
+
+	sqlite3_bind_int64(st, 1, now);
+	bind_text(st, 2, actor);
+	bind_text(st, 3, action);
+	bind_text(st, 4, subject);
+	bind_text(st, 5, result);
+	return exec_stmt(st);
+}
+
+static int count_rows(struct store_sqlite *q, enum stmt_id id, uint32_t *out)
+{
+	sqlite3_stmt *st = stmt(q, id);
+	int rc = sqlite3_step(st);
+
+	*out = rc == SQLITE_ROW ? (uint32_t)sqlite3_column_int64(st, 0) : 0;
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? 0 : BWD_ERR_STORE;
+}
+
+static int sq_counts(struct store *s, struct store_counts *out)
+{
+	struct store_sqlite *q = impl(s);
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = count_rows(q, ST_COUNT_USERS, &out->users)) != 0)
+		return rc;
+	return count_rows(q, ST_COUNT_DEVICES, &out->devices);
+}
+
+static int key_get(struct store_sqlite *q, const char *name,
+		   struct bw_bytes *out)
+{
+	sqlite3_stmt *st = stmt(q, ST_KEY_GET);
+	int rc;
+
+	bind_text(st, 1, name);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		rc = copy_blob(out, st, 0) == 0 ? 0 : BW_ERR_NOMEM;
+	else
+		rc = rc == SQLITE_DONE ? BWD_ERR_NOT_FOUND : BWD_ERR_STORE;
+	sqlite3_reset(st);
+	return rc;
+}
+
+static int sq_server_key(struct store *s, const char *name, size_t n,
+			 struct bw_bytes *out)
+{
+	struct store_sqlite *q = impl(s);
+	struct bw_bytes fresh = { 0 };
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = key_get(q, name, out)) != BWD_ERR_NOT_FOUND)
+		return rc;
+	if ((rc = bw_bytes_alloc(&fresh, n)) != 0)
+		return rc;
+	if (RAND_priv_bytes(fresh.p, (int)n) != 1) {
+		rc = BWD_ERR_STORE;
+		goto out;
+	}
+	st = stmt(q, ST_KEY_PUT);
+	bind_text(st, 1, name);
+	bind_blob(st, 2, fresh.p, fresh.len);
+	if ((rc = exec_stmt(st)) != 0)
+		goto out;
+	bw_bytes_move(out, &fresh);
+out:
+	bw_bytes_clear(&fresh);
+	return rc;
+}
+
+/* ---- open, migrate, close ---- */
+
+static void sq_close(struct store *s)
+{
+	struct store_sqlite *q = impl(s);
+
+	for (int i = 0; i < ST_COUNT; i++)
+		sqlite3_finalize(q->st[i]);
+	sqlite3_close(q->db);
+	free(q);
+}
+
+static const struct store_ops sqlite_ops = {
+	.close = sq_close,
+	.begin = sq_begin,
+	.commit = sq_commit,
+	.rollback = sq_rollback,
+	.user_add = sq_user_add,
+	.user_get = sq_user_get,
+	.user_disable = sq_user_disable,
+	.user_list = sq_user_list,
+	.device_add = sq_device_add,
+	.device_list = sq_device_list,
+	.device_list_active = sq_device_list_active,
+	.device_revoke = sq_device_revoke,
+	.activation_add = sq_activation_add,
+	.activation_get = sq_activation_get,
+	.activation_count_attempt = sq_activation_count_attempt,
+	.activation_mark_used = sq_activation_mark_used,
+	.audit_add = sq_audit_add,
+	.counts = sq_counts,
+	.server_key = sq_server_key,
+};
+
+static int schema_version(sqlite3 *db, int *version)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) !=
+	    SQLITE_OK)
+		return BWD_ERR_STORE;
+	rc = sqlite3_step(st);
+	*version = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? 0 : BWD_ERR_STORE;
+}
+
+static int migrate_step(sqlite3 *db, int from)
+{
+	char pragma[48];
+
+	snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", from + 1);
+	if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+		return BWD_ERR_STORE;
+	if (sqlite3_exec(db, migrations[from], NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_exec(db, pragma, NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+		return BWD_ERR_STORE;
+	}
+	return 0;
+}
+
+static int migrate(sqlite3 *db)
+{
+	int version, rc;
+
+	if ((rc = schema_version(db, &version)) != 0)
+		return rc;
+	if (version > SCHEMA_VERSION)
+		return BWD_ERR_SCHEMA;
+	for (; version < SCHEMA_VERSION; version++)
+		if ((rc = migrate_step(db, version)) != 0)
+			return rc;
+	return 0;
+}
+
+static int configure(sqlite3 *db)
+{
+	static const char pragmas[] = "PRAGMA journal_mode = WAL;"
+				      "PRAGMA synchronous = FULL;"
+				      "PRAGMA foreign_keys = ON;"
+				      "PRAGMA secure_delete = ON;";
+
+	sqlite3_busy_timeout(db, 5000);
+	return sqlite3_exec(db, pragmas, NULL, NULL, NULL) == SQLITE_OK
+		       ? 0
+		       : BWD_ERR_STORE;
+}
+
+int store_sqlite_open(const char *path, struct store **out)
+{
+	struct store_sqlite *q;
+	int rc;
+
+	*out = NULL;
+	if ((q = calloc(1, sizeof(*q))) == NULL)
+		return BW_ERR_NOMEM;
+	q->base.ops = &sqlite_ops;
+	if (sqlite3_open_v2(path, &q->db,
+			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+				    SQLITE_OPEN_NOMUTEX,
+			    NULL) != SQLITE_OK) {
+		rc = BWD_ERR_STORE;
+		goto out;
+	}
+	if ((rc = configure(q->db)) != 0 || (rc = migrate(q->db)) != 0)
+		goto out;
+	for (int i = 0; i < ST_COUNT; i++) {
+		if (sqlite3_prepare_v3(q->db, stmt_sql[i], -1,
+				       SQLITE_PREPARE_PERSISTENT, &q->st[i],
+				       NULL) != SQLITE_OK) {
+			rc = BWD_ERR_STORE;
+			goto out;
+		}
+	}
+	*out = &q->base;
+	q = NULL; /* transferred */
+out:
+	if (q != NULL)
+		sq_close(&q->base);
+	return rc;
+}
