@@ -22,6 +22,7 @@
 #include <openssl/evp.h>
 #include <openssl/kdf.h>
 
+#include "bench_util.h"
 #include "crypto.h"
 #include "hpke.h"
 
@@ -32,45 +33,6 @@
  * KeySchedule's psk_id_hash, info_hash and secret with key, base_nonce and
  * exp (3), RFC 9180 §4.1 and §5.1. */
 #define SETUP_HKDF_PAIRS 4
-
-static double seconds_per_op = 1.0;
-
-static void die(const char *what)
-{
-	fprintf(stderr, "bench_crypto: %s failed\n", what);
-	exit(1);
-}
-
-/* Process CPU time, as openssl speed measures by default: other load on
- * the machine then inflates the figures less. */
-static double now(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
-	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
-/* Microseconds per call of fn(arg), over at least seconds_per_op. */
-static double time_op(const char *name, int (*fn)(void *), void *arg)
-{
-	unsigned long n = 0, batch = 1;
-	double start, elapsed;
-
-	if (fn(arg) != 0) /* warm up, and fail loudly before timing */
-		die(name);
-	start = now();
-	do {
-		for (unsigned long i = 0; i < batch; i++)
-			if (fn(arg) != 0)
-				die(name);
-		n += batch;
-		if (batch < 4096)
-			batch *= 2;
-		elapsed = now() - start;
-	} while (elapsed < seconds_per_op);
-	return elapsed * 1e6 / (double)n;
-}
 
 /* ---- raw primitives through EVP ---- */
 
@@ -114,7 +76,7 @@ static EVP_PKEY *new_key(const char *alg)
 			      EVP_PKEY_Q_keygen(NULL, NULL, alg);
 
 	if (k == NULL)
-		die(alg);
+		bench_die(alg);
 	return k;
 }
 
@@ -131,9 +93,9 @@ static void bench_kex(const char *alg, const char *label, double *keygen,
 	     EVP_PKEY_CTX_set_group_name(kg.ctx, "P-256") != 1) ||
 	    dh.ctx == NULL || EVP_PKEY_derive_init(dh.ctx) != 1 ||
 	    EVP_PKEY_derive_set_peer(dh.ctx, peer) != 1)
-		die(label);
-	*keygen = time_op(label, op_keygen, &kg);
-	*dhc = time_op(label, op_dh, &dh);
+		bench_die(label);
+	*keygen = bench_time_op(label, op_keygen, &kg);
+	*dhc = bench_time_op(label, op_dh, &dh);
 	EVP_PKEY_CTX_free(kg.ctx);
 	EVP_PKEY_CTX_free(dh.ctx);
 	EVP_PKEY_free(mine);
@@ -191,13 +153,13 @@ static void bench_ed25519(struct raw_costs *c)
 
 	if (s.md == NULL ||
 	    EVP_DigestSignInit_ex(s.md, NULL, NULL, NULL, NULL, k, NULL) != 1)
-		die("Ed25519 sign init");
-	c->ed25519_sign = time_op("Ed25519 sign", op_ed25519_sign, &s);
+		bench_die("Ed25519 sign init");
+	c->ed25519_sign = bench_time_op("Ed25519 sign", op_ed25519_sign, &s);
 	EVP_MD_CTX_free(s.md);
 	if ((s.md = EVP_MD_CTX_new()) == NULL ||
 	    EVP_DigestVerifyInit_ex(s.md, NULL, NULL, NULL, NULL, k, NULL) != 1)
-		die("Ed25519 verify init");
-	c->ed25519_verify = time_op("Ed25519 verify", op_ed25519_verify, &s);
+		bench_die("Ed25519 verify init");
+	c->ed25519_verify = bench_time_op("Ed25519 verify", op_ed25519_verify, &s);
 	EVP_MD_CTX_free(s.md);
 	EVP_PKEY_free(k);
 }
@@ -208,11 +170,11 @@ static void bench_ecdsa(struct raw_costs *c)
 	struct sig_arg s = { .pk = EVP_PKEY_CTX_new_from_pkey(NULL, k, NULL) };
 
 	if (s.pk == NULL || EVP_PKEY_sign_init(s.pk) != 1)
-		die("ECDSA sign init");
-	c->ecdsa_sign = time_op("ECDSA sign", op_ecdsa_sign, &s);
+		bench_die("ECDSA sign init");
+	c->ecdsa_sign = bench_time_op("ECDSA sign", op_ecdsa_sign, &s);
 	if (EVP_PKEY_verify_init(s.pk) != 1)
-		die("ECDSA verify init");
-	c->ecdsa_verify = time_op("ECDSA verify", op_ecdsa_verify, &s);
+		bench_die("ECDSA verify init");
+	c->ecdsa_verify = bench_time_op("ECDSA verify", op_ecdsa_verify, &s);
 	EVP_PKEY_CTX_free(s.pk);
 	EVP_PKEY_free(k);
 }
@@ -249,11 +211,11 @@ static void bench_aead(const char *name, double *small, double *large)
 
 	if (c == NULL || x.ctx == NULL ||
 	    EVP_EncryptInit_ex2(x.ctx, c, key, x.nonce, NULL) != 1)
-		die(name);
+		bench_die(name);
 	x.len = MSG_SMALL;
-	*small = time_op(name, op_aead, &x);
+	*small = bench_time_op(name, op_aead, &x);
 	x.len = MSG_LARGE;
-	*large = time_op(name, op_aead, &x);
+	*large = bench_time_op(name, op_aead, &x);
 	EVP_CIPHER_CTX_free(x.ctx);
 	EVP_CIPHER_free(c);
 }
@@ -290,8 +252,8 @@ static void bench_hkdf(struct raw_costs *c)
 	};
 
 	if (h.ctx == NULL || EVP_KDF_CTX_set_params(h.ctx, params) != 1)
-		die("HKDF");
-	c->hkdf = time_op("HKDF", op_hkdf, &h);
+		bench_die("HKDF");
+	c->hkdf = bench_time_op("HKDF", op_hkdf, &h);
 	EVP_KDF_CTX_free(h.ctx);
 	EVP_KDF_free(kdf);
 }
@@ -426,12 +388,12 @@ static void bench_hpke(struct proto_arg *p, double keygen, double dhc,
 		p->len = lens[i];
 		if (hpke_seal_base(&p->hs, p->pk.p, p->pk.len, NULL, 0, NULL, 0,
 				   p->msg, p->len, &p->enc, &p->ct) != 0)
-			die("SealBase");
+			bench_die("SealBase");
 		snprintf(name, sizeof(name), "HPKE SealBase %zu B", p->len);
-		print_row(p->s->id, name, time_op(name, op_seal_base, p),
+		print_row(p->s->id, name, bench_time_op(name, op_seal_base, p),
 			  keygen + setup + aead[i]);
 		snprintf(name, sizeof(name), "HPKE OpenBase %zu B", p->len);
-		print_row(p->s->id, name, time_op(name, op_open_base, p),
+		print_row(p->s->id, name, bench_time_op(name, op_open_base, p),
 			  setup + aead[i]);
 	}
 }
@@ -448,26 +410,26 @@ static void bench_labelled(struct proto_arg *p, double keygen, double dhc,
 	p->len = MSG_SMALL;
 	if (mls_encrypt_with_label(p->s, p->pk.p, p->pk.len, "bench", p->msg,
 				   32, p->msg, p->len, &p->enc, &p->ct) != 0)
-		die("EncryptWithLabel");
+		bench_die("EncryptWithLabel");
 	print_row(p->s->id, "EncryptWithLabel 64 B",
-		  time_op("EncryptWithLabel", op_encrypt_with_label, p),
+		  bench_time_op("EncryptWithLabel", op_encrypt_with_label, p),
 		  keygen + setup + aead_small);
 	print_row(p->s->id, "DecryptWithLabel 64 B",
-		  time_op("DecryptWithLabel", op_decrypt_with_label, p),
+		  bench_time_op("DecryptWithLabel", op_decrypt_with_label, p),
 		  setup + aead_small);
 
 	/* the signature key pair replaces the HPKE one from here on */
 	if (mls_sig_keygen(p->s, &sig_sk, &sig_pk) != 0)
-		die("signature key generation");
+		bench_die("signature key generation");
 	bw_bytes_move(&p->sk, &sig_sk);
 	bw_bytes_move(&p->pk, &sig_pk);
 	if (mls_sign_with_label(p->s, p->sk.p, p->sk.len, "bench", p->msg,
 				SIGNED_LEN, &p->sig) != 0)
-		die("SignWithLabel");
+		bench_die("SignWithLabel");
 	print_row(p->s->id, "SignWithLabel 256 B",
-		  time_op("SignWithLabel", op_sign_with_label, p), sign);
+		  bench_time_op("SignWithLabel", op_sign_with_label, p), sign);
 	print_row(p->s->id, "VerifyWithLabel 256 B",
-		  time_op("VerifyWithLabel", op_verify_with_label, p), verify);
+		  bench_time_op("VerifyWithLabel", op_verify_with_label, p), verify);
 }
 
 static void bench_suite(uint16_t id, const struct raw_costs *c)
@@ -477,7 +439,7 @@ static void bench_suite(uint16_t id, const struct raw_costs *c)
 	double aead[2];
 
 	if (p.s == NULL)
-		die("mls_suite_get");
+		bench_die("mls_suite_get");
 	p256 = p.s->kem_id == HPKE_KEM_P256_SHA256;
 	chacha = p.s->aead_id == HPKE_AEAD_CHACHA20POLY1305;
 	ed25519 = p.s->sig_alg == MLS_SIG_ED25519;
@@ -486,7 +448,7 @@ static void bench_suite(uint16_t id, const struct raw_costs *c)
 	p.hs = (struct hpke_suite){ p.s->kem_id, p.s->kdf_id, p.s->aead_id };
 	memset(p.msg, 0x5a, sizeof(p.msg));
 	if (hpke_generate_keypair(p.s->kem_id, &p.sk, &p.pk) != 0)
-		die("HPKE key generation");
+		bench_die("HPKE key generation");
 	bench_hpke(&p, p256 ? c->p256_keygen : c->x25519_keygen,
 		   p256 ? c->p256_dh : c->x25519_dh, c->hkdf, aead);
 	bench_labelled(&p, p256 ? c->p256_keygen : c->x25519_keygen,
@@ -509,13 +471,9 @@ int main(int argc, char **argv)
 	};
 	struct raw_costs c;
 
-	if (argc > 1 && (seconds_per_op = atof(argv[1])) <= 0) {
-		fprintf(stderr, "usage: %s [seconds per measurement]\n",
-			argv[0]);
-		return 2;
-	}
+	bench_parse_seconds(argc, argv);
 	printf("%s, %.1f s per measurement\n\n", OpenSSL_version(OPENSSL_VERSION),
-	       seconds_per_op);
+	       bench_seconds_per_op);
 	bench_raw(&c);
 	printf("| suite | operation | ops/s | µs/op | floor µs | ratio |\n");
 	printf("|---:|---|---:|---:|---:|---:|\n");

@@ -26,6 +26,7 @@
 
 #include <openssl/evp.h>
 
+#include "bench_util.h"
 #include "crypto.h"
 #include "framing.h"
 #include "messages.h"
@@ -35,43 +36,6 @@
 #define BATCH 256
 #define SENDER 3
 #define N_LEAVES 8
-
-static double seconds_per_op = 1.0;
-
-static void die(const char *what)
-{
-	fprintf(stderr, "bench_framing: %s failed\n", what);
-	exit(1);
-}
-
-static double now(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
-	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
-/* Microseconds per call of fn(arg), over at least seconds_per_op. */
-static double time_op(const char *name, int (*fn)(void *), void *arg)
-{
-	unsigned long n = 0, batch = 1;
-	double start, elapsed;
-
-	if (fn(arg) != 0)
-		die(name);
-	start = now();
-	do {
-		for (unsigned long i = 0; i < batch; i++)
-			if (fn(arg) != 0)
-				die(name);
-		n += batch;
-		if (batch < 1024)
-			batch *= 2;
-		elapsed = now() - start;
-	} while (elapsed < seconds_per_op);
-	return elapsed * 1e6 / (double)n;
-}
 
 /* ---- the group ---- */
 
@@ -106,7 +70,7 @@ static void bench_init(struct bench *b, uint16_t suite)
 
 	memset(b, 0, sizeof(*b));
 	if ((b->suite = mls_suite_get(suite)) == NULL)
-		die("suite");
+		bench_die("suite");
 	nh = b->suite->hash_len;
 	b->gc.version = MLS_PROTOCOL_VERSION_MLS10;
 	b->gc.cipher_suite = suite;
@@ -120,7 +84,7 @@ static void bench_init(struct bench *b, uint16_t suite)
 				&b->send_tree) != 0 ||
 	    mls_secret_tree_new(b->suite, b->secret, nh, N_LEAVES,
 				&b->recv_tree) != 0)
-		die("setup");
+		bench_die("setup");
 	b->send = (struct mls_framing_ctx){
 		.suite = b->suite, .group_context = &b->gc,
 		.membership_key = b->secret, .sender_data_secret = b->secret,
@@ -137,7 +101,7 @@ static void bench_init(struct bench *b, uint16_t suite)
 	if (bw_bytes_set(&c->group_id, b->gc.group_id.p, b->gc.group_id.len) !=
 		    0 ||
 	    bw_bytes_alloc(&c->application_data, MSG_LEN) != 0)
-		die("content");
+		bench_die("content");
 	bw_writer_init(&b->out, 0);
 	for (size_t i = 0; i < BATCH; i++)
 		bw_writer_init(&b->msgs[i], 0);
@@ -199,14 +163,14 @@ static double time_unprotect(struct bench *b)
 	do {
 		for (size_t i = 0; i < BATCH; i++)
 			if (protect_into(b, &b->msgs[i]) != 0)
-				die("protect");
-		start = now();
+				bench_die("protect");
+		start = bench_now();
 		for (size_t i = 0; i < BATCH; i++)
 			if (unprotect_one(b, &b->msgs[i]) != 0)
-				die("unprotect");
-		elapsed += now() - start;
+				bench_die("unprotect");
+		elapsed += bench_now() - start;
 		n += BATCH;
-	} while (elapsed < seconds_per_op);
+	} while (elapsed < bench_seconds_per_op);
 	return elapsed * 1e6 / (double)n;
 }
 
@@ -250,12 +214,12 @@ static void raw_aead_costs(const struct mls_suite *s, double *seal,
 
 	if ((a.ctx = EVP_CIPHER_CTX_new()) == NULL ||
 	    EVP_CipherInit_ex2(a.ctx, s->aead, key, a.nonce, 1, NULL) != 1)
-		die("raw AEAD setup");
-	*seal = time_op("raw seal", op_raw_aead, &a);
+		bench_die("raw AEAD setup");
+	*seal = bench_time_op("raw seal", op_raw_aead, &a);
 	/* open what was sealed last, so the tag verifies */
 	memcpy(a.in, a.out, sizeof(a.in));
 	a.enc = 0;
-	*open = time_op("raw open", op_raw_aead, &a);
+	*open = bench_time_op("raw open", op_raw_aead, &a);
 	EVP_CIPHER_CTX_free(a.ctx);
 }
 
@@ -332,9 +296,9 @@ static void raw_sig_costs(const struct bench *b, double *sign, double *verify)
 
 	if (mls_sig_pkey_private(b->suite, b->sig_priv.p, b->sig_priv.len,
 				 &r.key) != 0)
-		die("raw signature key");
-	*sign = time_op("raw sign", op_raw_sign, &r);
-	*verify = time_op("raw verify", op_raw_verify, &r);
+		bench_die("raw signature key");
+	*sign = bench_time_op("raw sign", op_raw_sign, &r);
+	*verify = bench_time_op("raw verify", op_raw_verify, &r);
 	EVP_PKEY_free(r.key);
 }
 
@@ -343,8 +307,7 @@ int main(int argc, char **argv)
 	static const uint16_t suites[] = { 1, 2, 3 };
 	static struct bench b;
 
-	if (argc > 1 && (seconds_per_op = atof(argv[1])) <= 0)
-		die("usage: bench_framing [seconds]");
+	bench_parse_seconds(argc, argv);
 	printf("| suite | protect µs | protect/s | unprotect µs | unprotect/s "
 	       "| AEAD 1 KiB seal / open µs | sign / verify µs "
 	       "| protect ÷ floor | unprotect ÷ floor "
@@ -358,12 +321,12 @@ int main(int argc, char **argv)
 		/* unprotect first: the receiver must follow the sender's
 		 * ratchet, which timing protect alone runs far ahead */
 		unprot = time_unprotect(&b);
-		prot = time_op("protect", op_protect, &b);
+		prot = bench_time_op("protect", op_protect, &b);
 		raw_aead_costs(b.suite, &seal, &open);
 		raw_sig_costs(&b, &sign, &verify);
-		kpriv = time_op("private key import", op_key_import, &k);
+		kpriv = bench_time_op("private key import", op_key_import, &k);
 		k.priv = false;
-		kpub = time_op("public key import", op_key_import, &k);
+		kpub = bench_time_op("public key import", op_key_import, &k);
 		printf("| %u %s | %.1f | %.0f | %.1f | %.0f | %.2f / %.2f "
 		       "| %.1f / %.1f | %.2f | %.2f | %.1f / %.1f |\n",
 		       suites[i], b.suite->name, prot, 1e6 / prot, unprot,

@@ -29,51 +29,13 @@
 #include <openssl/evp.h>
 #include <openssl/kdf.h>
 
+#include "bench_util.h"
 #include "crypto.h"
 #include "secret_tree.h"
 #include "treemath.h"
 
 #define TARGET_GENERATION 1000u
 #define KDF_LABEL_LEN 26 /* u16 + "MLS 1.0 secret" + u32 generation */
-
-static double seconds_per_op = 1.0;
-
-static void die(const char *what)
-{
-	fprintf(stderr, "bench_secret_tree: %s failed\n", what);
-	exit(1);
-}
-
-/* Process CPU time: other load on the machine inflates it far less than
- * wall-clock time. */
-static double now(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
-	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
-/* Microseconds per call of fn(arg), over at least seconds_per_op. */
-static double time_op(const char *name, int (*fn)(void *), void *arg)
-{
-	unsigned long n = 0, batch = 1;
-	double start, elapsed;
-
-	if (fn(arg) != 0) /* warm up, and fail loudly before timing */
-		die(name);
-	start = now();
-	do {
-		for (unsigned long i = 0; i < batch; i++)
-			if (fn(arg) != 0)
-				die(name);
-		n += batch;
-		if (batch < 4096)
-			batch *= 2;
-		elapsed = now() - start;
-	} while (elapsed < seconds_per_op);
-	return elapsed * 1e6 / (double)n;
-}
 
 /* ---- raw HKDF-Expand ---- */
 
@@ -130,9 +92,9 @@ static double bench_raw_expand(double *fresh_ctx)
 	raw_params(&r);
 	if (r.kdf == NULL || (r.ctx = EVP_KDF_CTX_new(r.kdf)) == NULL ||
 	    EVP_KDF_CTX_set_params(r.ctx, r.params) != 1)
-		die("raw HKDF-Expand");
-	us = time_op("raw HKDF-Expand", op_raw_expand, &r);
-	*fresh_ctx = time_op("HKDF-Expand, fresh context",
+		bench_die("raw HKDF-Expand");
+	us = bench_time_op("raw HKDF-Expand", op_raw_expand, &r);
+	*fresh_ctx = bench_time_op("HKDF-Expand, fresh context",
 			     op_raw_expand_fresh_ctx, &r);
 	EVP_KDF_CTX_free(r.ctx);
 	EVP_KDF_free(r.kdf);
@@ -216,19 +178,19 @@ static void bench_suite(uint16_t id, double raw)
 	double us;
 
 	if (x.s == NULL || mls_random(x.secret, x.s->hash_len) != 0)
-		die("suite");
+		bench_die("suite");
 	snprintf(name, sizeof(name), "%u", id);
 	print_row(name, "ExpandWithLabel (provider)",
-		  time_op("ExpandWithLabel", op_expand_with_label, &x), raw);
+		  bench_time_op("ExpandWithLabel", op_expand_with_label, &x), raw);
 	if (mls_secret_tree_new(x.s, x.secret, x.s->hash_len, 2, &x.t) != 0)
-		die("tree");
+		bench_die("tree");
 	print_row(name, "ratchet step (next)",
-		  time_op("ratchet step", op_ratchet_step, &x), 3 * raw);
+		  bench_time_op("ratchet step", op_ratchet_step, &x), 3 * raw);
 	mls_secret_tree_free(x.t);
 	for (size_t i = 0; i < sizeof(groups) / sizeof(groups[0]); i++) {
 		x.n_leaves = groups[i].n_leaves;
 		x.leaf = groups[i].members - 1; /* the deepest-numbered member */
-		us = time_op(groups[i].what, op_generation_1000, &x);
+		us = bench_time_op(groups[i].what, op_generation_1000, &x);
 		print_row(name, groups[i].what, us,
 			  generation_1000_expands(x.n_leaves) * raw);
 	}
@@ -239,8 +201,7 @@ int main(int argc, char **argv)
 	static const uint16_t suites[] = { 1, 2, 3 };
 	double raw, fresh_ctx;
 
-	if (argc > 1 && (seconds_per_op = atof(argv[1])) <= 0)
-		die("usage: bench_secret_tree [seconds]");
+	bench_parse_seconds(argc, argv);
 	raw = bench_raw_expand(&fresh_ctx);
 	printf("HKDF-SHA256 Expand, 32 B out: %.3f us with an EVP_KDF_CTX "
 	       "prepared once (raw), %.3f us with a context per call\n\n",

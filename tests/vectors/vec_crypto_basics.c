@@ -9,6 +9,7 @@
 #include <stdlib.h>
 
 #include "crypto.h"
+#include "suite_vectors.h"
 #include "test.h"
 #include "vectors.h"
 
@@ -157,7 +158,7 @@ static const struct {
 	{ "encrypt_with_label", check_encrypt_with_label },
 };
 
-static bool check_entry(const struct mls_suite *s, json_t *v)
+static bool check_entry(json_t *v, const struct mls_suite *s)
 {
 	bool ok = true;
 
@@ -175,23 +176,5 @@ static bool check_entry(const struct mls_suite *s, json_t *v)
 
 int main(int argc, char **argv)
 {
-	json_t *all = tv_load(tv_dir(argc, argv), "mls/crypto-basics.json");
-	struct tv_count c = { .name = "crypto-basics" };
-	uint64_t suite;
-	size_t i;
-	json_t *v;
-
-	json_array_foreach(all, i, v) {
-		if (!tv_u64(v, "cipher_suite", &suite)) {
-			tv_count(&c, false);
-		} else if (!tv_suite_in_scope(suite)) {
-			c.skipped_suites++;
-		} else {
-			const struct mls_suite *s = mls_suite_get((uint16_t)suite);
-
-			tv_count(&c, s != NULL && check_entry(s, v));
-		}
-	}
-	json_decref(all);
-	return tv_report(&c);
+	return tv_run_suites(argc, argv, "mls/crypto-basics.json", "crypto-basics", check_entry);
 }

@@ -8,6 +8,7 @@
 #include "codec.h"
 #include "crypto.h"
 #include "key_schedule.h"
+#include "suite_vectors.h"
 #include "test.h"
 #include "vectors.h"
 
@@ -164,23 +165,5 @@ static bool check(json_t *v, const struct mls_suite *s)
 
 int main(int argc, char **argv)
 {
-	json_t *all = tv_load(tv_dir(argc, argv), "mls/key-schedule.json");
-	struct tv_count c = { .name = "key-schedule" };
-	uint64_t suite;
-	size_t i;
-	json_t *v;
-
-	json_array_foreach(all, i, v) {
-		if (!tv_u64(v, "cipher_suite", &suite)) {
-			tv_count(&c, false);
-		} else if (!tv_suite_in_scope(suite)) {
-			c.skipped_suites++;
-		} else {
-			const struct mls_suite *s = mls_suite_get((uint16_t)suite);
-
-			tv_count(&c, s != NULL && check(v, s));
-		}
-	}
-	json_decref(all);
-	return tv_report(&c);
+	return tv_run_suites(argc, argv, "mls/key-schedule.json", "key-schedule", check);
 }

@@ -17,6 +17,7 @@
 #include "framing.h"
 #include "messages.h"
 #include "secret_tree.h"
+#include "suite_vectors.h"
 #include "test.h"
 #include "vectors.h"
 
@@ -275,23 +276,5 @@ static bool check(json_t *v, const struct mls_suite *suite)
 
 int main(int argc, char **argv)
 {
-	json_t *all = tv_load(tv_dir(argc, argv), "mls/message-protection.json");
-	struct tv_count c = { .name = "message-protection" };
-	uint64_t id;
-	size_t i;
-	json_t *v;
-
-	json_array_foreach(all, i, v) {
-		if (!tv_u64(v, "cipher_suite", &id)) {
-			tv_count(&c, false);
-		} else if (!tv_suite_in_scope(id)) {
-			c.skipped_suites++;
-		} else {
-			const struct mls_suite *s = mls_suite_get((uint16_t)id);
-
-			tv_count(&c, s != NULL && check(v, s));
-		}
-	}
-	json_decref(all);
-	return tv_report(&c);
+	return tv_run_suites(argc, argv, "mls/message-protection.json", "message-protection", check);
 }

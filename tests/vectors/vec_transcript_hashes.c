@@ -7,6 +7,7 @@
  */
 #include "crypto.h"
 #include "messages.h"
+#include "suite_vectors.h"
 #include "test.h"
 #include "transcript.h"
 #include "vectors.h"
@@ -60,23 +61,5 @@ out:
 
 int main(int argc, char **argv)
 {
-	json_t *all = tv_load(tv_dir(argc, argv), "mls/transcript-hashes.json");
-	struct tv_count c = { .name = "transcript-hashes" };
-	uint64_t id;
-	size_t i;
-	json_t *v;
-
-	json_array_foreach(all, i, v) {
-		if (!tv_u64(v, "cipher_suite", &id)) {
-			tv_count(&c, false);
-		} else if (!tv_suite_in_scope(id)) {
-			c.skipped_suites++;
-		} else {
-			const struct mls_suite *s = mls_suite_get((uint16_t)id);
-
-			tv_count(&c, s != NULL && check(v, s));
-		}
-	}
-	json_decref(all);
-	return tv_report(&c);
+	return tv_run_suites(argc, argv, "mls/transcript-hashes.json", "transcript-hashes", check);
 }
