@@ -79,6 +79,123 @@ int mls_random(void *out, size_t n)
 	return RAND_bytes(out, (int)n) == 1 ? 0 : MLS_ERR_CRYPTO;
 }
 
+/* ---- per-thread cache ----
+ *
+ * Preparing an HKDF context (fetching its digest by name) costs as much as
+ * the expansion itself, and importing a raw Ed25519 private key costs a
+ * scalar multiplication, as much as the signature. Each thread therefore
+ * keeps one prepared HKDF context per mode and the last signing key it
+ * used (a device signs with one key). The cached private key is wiped when
+ * replaced and when the thread exits. */
+
+struct thread_cache {
+	const EVP_MD *md;
+	EVP_KDF_CTX *hkdf[2]; /* extract, expand */
+	const struct mls_suite *sign_suite;
+	uint8_t sign_priv[MLS_P256_SCALAR_LEN];
+	size_t sign_priv_len;
+	EVP_PKEY *sign_key;
+};
+
+static pthread_key_t cache_key;
+static pthread_once_t cache_once = PTHREAD_ONCE_INIT;
+static bool cache_ok;
+
+static void cache_free(void *arg)
+{
+	struct thread_cache *c = arg;
+
+	EVP_KDF_CTX_free(c->hkdf[0]);
+	EVP_KDF_CTX_free(c->hkdf[1]);
+	EVP_PKEY_free(c->sign_key);
+	OPENSSL_clear_free(c, sizeof(*c));
+}
+
+static void cache_init(void)
+{
+	cache_ok = pthread_key_create(&cache_key, cache_free) == 0;
+}
+
+/* This thread's cache, or NULL (callers then work without one). */
+static struct thread_cache *thread_cache(void)
+{
+	struct thread_cache *c;
+
+	if (pthread_once(&cache_once, cache_init) != 0 || !cache_ok)
+		return NULL;
+	if ((c = pthread_getspecific(cache_key)) != NULL)
+		return c;
+	if ((c = OPENSSL_zalloc(sizeof(*c))) == NULL)
+		return NULL;
+	if (pthread_setspecific(cache_key, c) != 0) {
+		OPENSSL_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+/* An HKDF context with digest and mode set, to be used with key and
+ * salt/info parameters only. Owned by the cache unless *owned. */
+static EVP_KDF_CTX *hkdf_ctx(const struct mls_suite *s, int mode,
+			     bool *owned)
+{
+	struct thread_cache *c = thread_cache();
+	int slot = mode == EVP_KDF_HKDF_MODE_EXPAND_ONLY;
+	OSSL_PARAM params[3];
+	EVP_KDF_CTX *ctx;
+
+	*owned = false;
+	if (c != NULL && c->md == s->md && c->hkdf[slot] != NULL)
+		return c->hkdf[slot];
+	if ((ctx = EVP_KDF_CTX_new(s->hkdf)) == NULL)
+		return NULL;
+	params[0] = OSSL_PARAM_construct_int(OSSL_KDF_PARAM_MODE, &mode);
+	params[1] = OSSL_PARAM_construct_utf8_string(
+		OSSL_KDF_PARAM_DIGEST, (char *)EVP_MD_get0_name(s->md), 0);
+	params[2] = OSSL_PARAM_construct_end();
+	if (EVP_KDF_CTX_set_params(ctx, params) != 1) {
+		EVP_KDF_CTX_free(ctx);
+		return NULL;
+	}
+	if (c == NULL) {
+		*owned = true;
+		return ctx;
+	}
+	if (c->md != s->md) {
+		EVP_KDF_CTX_free(c->hkdf[0]);
+		EVP_KDF_CTX_free(c->hkdf[1]);
+		c->hkdf[0] = c->hkdf[1] = NULL;
+		c->md = s->md;
+	}
+	return c->hkdf[slot] = ctx;
+}
+
+/* The EVP_PKEY for a signing key, from the cache when it was the last one
+ * used. The caller frees it with EVP_PKEY_free (a reference is taken). */
+static int signing_pkey(const struct mls_suite *s, const uint8_t *priv,
+			size_t priv_len, EVP_PKEY **out)
+{
+	struct thread_cache *c = thread_cache();
+	int rc;
+
+	if (c != NULL && c->sign_suite == s && c->sign_priv_len == priv_len &&
+	    bw_ct_eq(c->sign_priv, priv, priv_len)) {
+		*out = c->sign_key;
+		return EVP_PKEY_up_ref(*out) == 1 ? 0 : MLS_ERR_CRYPTO;
+	}
+	if ((rc = mls_sig_pkey_private(s, priv, priv_len, out)) != 0 ||
+	    c == NULL || priv_len > sizeof(c->sign_priv) ||
+	    EVP_PKEY_up_ref(*out) != 1)
+		return rc;
+	EVP_PKEY_free(c->sign_key);
+	OPENSSL_cleanse(c->sign_priv, sizeof(c->sign_priv));
+	c->sign_key = *out;
+	c->sign_suite = s;
+	memcpy(c->sign_priv, priv, priv_len);
+	c->sign_priv_len = priv_len;
+	return 0;
+}
+
 /* ---- hash, MAC, KDF ---- */
 
 int mls_hash(const struct mls_suite *s, const void *in, size_t n,
@@ -131,25 +248,23 @@ static int hkdf(const struct mls_suite *s, int mode, const void *key,
 		uint8_t *out, size_t out_len)
 {
 	static uint8_t empty;
-	OSSL_PARAM params[5], *p = params;
+	OSSL_PARAM params[3];
 	EVP_KDF_CTX *ctx;
-	int rc = MLS_ERR_CRYPTO;
+	bool owned;
+	int rc;
 
-	if ((ctx = EVP_KDF_CTX_new(s->hkdf)) == NULL)
+	if ((ctx = hkdf_ctx(s, mode, &owned)) == NULL)
 		return BW_ERR_NOMEM;
-	*p++ = OSSL_PARAM_construct_int(OSSL_KDF_PARAM_MODE, &mode);
-	*p++ = OSSL_PARAM_construct_utf8_string(
-		OSSL_KDF_PARAM_DIGEST, (char *)EVP_MD_get0_name(s->md), 0);
-	*p++ = OSSL_PARAM_construct_octet_string(
+	params[0] = OSSL_PARAM_construct_octet_string(
 		OSSL_KDF_PARAM_KEY, key_len ? (void *)key : &empty, key_len);
-	*p++ = OSSL_PARAM_construct_octet_string(
+	params[1] = OSSL_PARAM_construct_octet_string(
 		mode == EVP_KDF_HKDF_MODE_EXTRACT_ONLY ? OSSL_KDF_PARAM_SALT :
 							 OSSL_KDF_PARAM_INFO,
 		sl ? (void *)salt_or_info : &empty, sl);
-	*p = OSSL_PARAM_construct_end();
-	if (EVP_KDF_derive(ctx, out, out_len, params) == 1)
-		rc = 0;
-	EVP_KDF_CTX_free(ctx);
+	params[2] = OSSL_PARAM_construct_end();
+	rc = EVP_KDF_derive(ctx, out, out_len, params) == 1 ? 0 : MLS_ERR_CRYPTO;
+	if (owned)
+		EVP_KDF_CTX_free(ctx);
 	return rc;
 }
 
@@ -368,31 +483,67 @@ out:
 	return rc;
 }
 
-int mls_p256_pkey(const uint8_t *pub, const uint8_t *priv, EVP_PKEY **out)
+/* Domain parameters of P-256, made once: copying them into a new key is
+ * four times cheaper than building a key from a group name, which matters
+ * when a joiner imports one public key per member. */
+static EVP_PKEY *p256_params;
+static pthread_once_t p256_params_once = PTHREAD_ONCE_INIT;
+
+static void make_p256_params(void)
+{
+	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
+	OSSL_PARAM params[2];
+
+	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME,
+						     "prime256v1", 0);
+	params[1] = OSSL_PARAM_construct_end();
+	if (ctx == NULL || EVP_PKEY_paramgen_init(ctx) != 1 ||
+	    EVP_PKEY_CTX_set_params(ctx, params) != 1 ||
+	    EVP_PKEY_paramgen(ctx, &p256_params) != 1)
+		p256_params = NULL;
+	EVP_PKEY_CTX_free(ctx);
+}
+
+/* A public-only P-256 key; the point is checked to be on the curve. */
+static int p256_public_pkey(const uint8_t *pub, EVP_PKEY **out)
+{
+	EVP_PKEY *pk;
+
+	if (pthread_once(&p256_params_once, make_p256_params) != 0 ||
+	    p256_params == NULL || (pk = EVP_PKEY_new()) == NULL)
+		return MLS_ERR_CRYPTO;
+	if (EVP_PKEY_copy_parameters(pk, p256_params) != 1 ||
+	    EVP_PKEY_set1_encoded_public_key(pk, pub, MLS_P256_POINT_LEN) != 1) {
+		EVP_PKEY_free(pk);
+		return MLS_ERR_BAD_KEY;
+	}
+	*out = pk;
+	return 0;
+}
+
+/* A P-256 key pair from its public point and private scalar. */
+static int p256_keypair_pkey(const uint8_t *pub, const uint8_t *priv,
+			     EVP_PKEY **out)
 {
 	OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
 	OSSL_PARAM *params = NULL;
 	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
-	BIGNUM *k = priv ? BN_secure_new() : NULL;
+	BIGNUM *k = BN_secure_new();
 	int rc = BW_ERR_NOMEM;
 
-	*out = NULL;
-	if (bld == NULL || ctx == NULL || (priv && k == NULL))
-		goto out;
-	if (priv && BN_bin2bn(priv, MLS_P256_SCALAR_LEN, k) == NULL)
+	if (bld == NULL || ctx == NULL || k == NULL ||
+	    BN_bin2bn(priv, MLS_P256_SCALAR_LEN, k) == NULL)
 		goto out;
 	if (!OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME,
 					     "prime256v1", 0) ||
 	    !OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY,
 					      pub, MLS_P256_POINT_LEN) ||
-	    (priv && !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_PRIV_KEY, k)) ||
+	    !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_PRIV_KEY, k) ||
 	    (params = OSSL_PARAM_BLD_to_param(bld)) == NULL)
 		goto out;
 	rc = MLS_ERR_BAD_KEY;
 	if (EVP_PKEY_fromdata_init(ctx) == 1 &&
-	    EVP_PKEY_fromdata(ctx, out,
-			      priv ? EVP_PKEY_KEYPAIR : EVP_PKEY_PUBLIC_KEY,
-			      params) == 1)
+	    EVP_PKEY_fromdata(ctx, out, EVP_PKEY_KEYPAIR, params) == 1)
 		rc = 0;
 out:
 	OSSL_PARAM_free(params); /* OSSL_PARAM_BLD copies are cleared */
@@ -400,6 +551,13 @@ out:
 	BN_clear_free(k);
 	EVP_PKEY_CTX_free(ctx);
 	return rc;
+}
+
+int mls_p256_pkey(const uint8_t *pub, const uint8_t *priv, EVP_PKEY **out)
+{
+	*out = NULL;
+	return priv ? p256_keypair_pkey(pub, priv, out) :
+		      p256_public_pkey(pub, out);
 }
 
 /* ---- signatures ---- */
@@ -523,7 +681,7 @@ int mls_sign_with_label(const struct mls_suite *s, const uint8_t *priv,
 	int rc;
 
 	if ((rc = sign_content(&w, label, content, content_len)) != 0 ||
-	    (rc = mls_sig_pkey_private(s, priv, priv_len, &pk)) != 0)
+	    (rc = signing_pkey(s, priv, priv_len, &pk)) != 0)
 		goto out;
 	rc = MLS_ERR_CRYPTO;
 	if ((md = EVP_MD_CTX_new()) == NULL ||
