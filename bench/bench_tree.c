@@ -32,43 +32,8 @@
 
 #include <openssl/evp.h>
 
+#include "bench_util.h"
 #include "tree_fixture.h"
-
-static double seconds_per_op = 1.0;
-
-static void die(const char *what)
-{
-	fprintf(stderr, "bench_tree: %s failed\n", what);
-	exit(1);
-}
-
-/* Process CPU time, as the other benchmarks use. */
-static double now(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
-	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
-/* Microseconds per call of fn(arg), over at least seconds_per_op and at
- * least two calls (a join of 10,000 members takes about a second). */
-static double time_op(const char *name, int (*fn)(void *), void *arg)
-{
-	unsigned long n = 0;
-	double start, elapsed;
-
-	if (fn(arg) != 0)
-		die(name);
-	start = now();
-	do {
-		if (fn(arg) != 0)
-			die(name);
-		n++;
-		elapsed = now() - start;
-	} while (elapsed < seconds_per_op || n < 2);
-	return elapsed * 1e6 / (double)n;
-}
 
 struct bench {
 	struct fx_group g;
@@ -84,10 +49,10 @@ static void build(struct bench *b, const struct mls_suite *s, uint32_t n)
 	uint32_t leaf;
 
 	if (fx_group_new(s, &b->g) != 0)
-		die("group");
+		bench_die("group");
 	for (uint32_t i = 1; i < n; i++)
 		if (fx_add(&b->g, &leaf) != 0)
-			die("add");
+			bench_die("add");
 	for (uint32_t i = 0; i < n; i += 2) {
 		struct fx_member *m = &b->g.m[i];
 		struct mls_treekem_update *u = NULL;
@@ -96,16 +61,16 @@ static void build(struct bench *b, const struct mls_suite *s, uint32_t n)
 				       m->sig_priv.len, b->g.gid,
 				       sizeof(b->g.gid), NULL, &u) != 0 ||
 		    mls_treekem_apply(u, m->priv) != 0)
-			die("commit");
+			bench_die("commit");
 		mls_leaf_node_clear(&m->leaf);
 		if (mls_leaf_node_copy(&m->leaf, mls_tree_leaf(b->g.t, i)) != 0)
-			die("leaf copy");
+			bench_die("leaf copy");
 		mls_treekem_update_free(u);
 	}
 	bw_writer_init(&b->bytes, 0);
 	if (mls_tree_encode(b->g.t, &b->bytes) != 0 ||
 	    mls_tree_hash(b->g.t, b->th) != 0)
-		die("encode");
+		bench_die("encode");
 }
 
 /* ---- join ---- */
@@ -221,7 +186,7 @@ static void verify_setup(const struct mls_suite *s,
 	    mls_sig_pkey_public(s, ln->signature_key.p, ln->signature_key.len,
 				&verify_one.pkey) ||
 	    (verify_one.md = EVP_MD_CTX_new()) == NULL)
-		die("verify setup");
+		bench_die("verify setup");
 }
 
 static void verify_clear(void)
@@ -272,7 +237,7 @@ static void make_path(struct bench *b)
 	    fx_group_context(&b->g, &b->gc) != 0 ||
 	    mls_treekem_encrypt(u, b->g.t, NULL, 0, b->gc.buf, b->gc.len,
 				&b->path) != 0)
-		die("path");
+		bench_die("path");
 	mls_tree_txn_rollback(b->g.t);
 	mls_treekem_update_free(u);
 }
@@ -329,16 +294,16 @@ static void run(const struct mls_suite *s, uint32_t n)
 	build(&b, s, n);
 	make_path(&b);
 	verify_setup(s, mls_tree_leaf(b.g.t, 1), b.g.gid, sizeof(b.g.gid));
-	verify = time_op("verify", op_verify, NULL);
-	raw = time_op("raw verify", op_verify_raw, NULL);
-	join = time_op("join", op_join, &b);
-	import = time_op("import", op_import, &b);
-	hash = time_op("hash", op_hash_fresh, &b) - import;
-	parent = time_op("parent hashes", op_parent_hashes, &b) - import -
+	verify = bench_time_op("verify", op_verify, NULL);
+	raw = bench_time_op("raw verify", op_verify_raw, NULL);
+	join = bench_time_op("join", op_join, &b);
+	import = bench_time_op("import", op_import, &b);
+	hash = bench_time_op("hash", op_hash_fresh, &b) - import;
+	parent = bench_time_op("parent hashes", op_parent_hashes, &b) - import -
 		 hash;
-	create = time_op("create", op_create, &b);
-	process = time_op("process", op_process, &b);
-	rehash = time_op("rehash", op_rehash, &b);
+	create = bench_time_op("create", op_create, &b);
+	process = bench_time_op("process", op_process, &b);
+	rehash = bench_time_op("rehash", op_rehash, &b);
 	mem = mls_tree_memory(b.g.t);
 	printf("| %u | %u | %zu | %.1f | %.1f | %.2f | %.1f | %.2f | %.2f | "
 	       "%.2f | %.2f | %.3f | %.3f | %.3f | %.2f | %zu |\n",
@@ -361,7 +326,7 @@ int main(int argc, char **argv)
 	unsigned long largest = 10000;
 
 	if (argc > 1)
-		seconds_per_op = atof(argv[1]);
+		bench_seconds_per_op = atof(argv[1]);
 	if (argc > 2)
 		largest = strtoul(argv[2], NULL, 10);
 	printf("| suite | members | tree bytes | join ms | n × VerifyWithLabel "

@@ -36,9 +36,12 @@ double bench_time_op(const char *name, int (*fn)(void *), void *arg)
 			if (fn(arg) != 0)
 				bench_die(name);
 		n += batch;
-		if (batch < 4096)
-			batch *= 2;
 		elapsed = bench_now() - start;
+		/* grow batches of cheap calls; slow ones go one at a time */
+		if (batch < 4096 && elapsed * 8 < bench_seconds_per_op)
+			batch *= 2;
+		else
+			batch = 1;
 	} while (elapsed < bench_seconds_per_op || n < 2);
 	return elapsed * 1e6 / (double)n;
 }

@@ -2,6 +2,7 @@
  * Remove proposal to tree_before; the serialised result and its tree hash
  * must match. Each change is made inside a transaction and also rolled
  * back, which must restore tree_before byte for byte and hash for hash. */
+#include "suite_vectors.h"
 #include "test.h"
 #include "tree.h"
 #include "vectors.h"
@@ -90,21 +91,5 @@ static bool check(json_t *j, const struct mls_suite *s)
 
 int main(int argc, char **argv)
 {
-	json_t *all = tv_load(tv_dir(argc, argv), "mls/tree-operations.json");
-	struct tv_count c = { .name = "tree-operations" };
-	size_t i;
-	json_t *v;
-
-	json_array_foreach(all, i, v) {
-		uint64_t suite;
-
-		if (!tv_u64(v, "cipher_suite", &suite))
-			tv_count(&c, false);
-		else if (!tv_suite_in_scope(suite))
-			c.skipped_suites++;
-		else
-			tv_count(&c, check(v, mls_suite_get((uint16_t)suite)));
-	}
-	json_decref(all);
-	return tv_report(&c);
+	return tv_run_suites(argc, argv, "mls/tree-operations.json", "tree-operations", check);
 }

@@ -4,6 +4,7 @@
  * §12.4.3.1 validation (mls_tree_validate) on top. */
 #include <stdlib.h>
 
+#include "suite_vectors.h"
 #include "test.h"
 #include "tree.h"
 #include "vectors.h"
@@ -112,21 +113,5 @@ out:
 
 int main(int argc, char **argv)
 {
-	json_t *all = tv_load(tv_dir(argc, argv), "mls/tree-validation.json");
-	struct tv_count c = { .name = "tree-validation" };
-	size_t i;
-	json_t *v;
-
-	json_array_foreach(all, i, v) {
-		uint64_t suite;
-
-		if (!tv_u64(v, "cipher_suite", &suite))
-			tv_count(&c, false);
-		else if (!tv_suite_in_scope(suite))
-			c.skipped_suites++;
-		else
-			tv_count(&c, check(v, mls_suite_get((uint16_t)suite)));
-	}
-	json_decref(all);
-	return tv_report(&c);
+	return tv_run_suites(argc, argv, "mls/tree-validation.json", "tree-validation", check);
 }

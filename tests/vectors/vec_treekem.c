@@ -14,6 +14,7 @@
 
 #include <openssl/crypto.h>
 
+#include "suite_vectors.h"
 #include "test.h"
 #include "treekem.h"
 #include "vectors.h"
@@ -272,21 +273,5 @@ static bool check(json_t *v, const struct mls_suite *s)
 
 int main(int argc, char **argv)
 {
-	json_t *all = tv_load(tv_dir(argc, argv), "mls/treekem.json");
-	struct tv_count c = { .name = "treekem" };
-	size_t i;
-	json_t *v;
-
-	json_array_foreach(all, i, v) {
-		uint64_t suite;
-
-		if (!tv_u64(v, "cipher_suite", &suite))
-			tv_count(&c, false);
-		else if (!tv_suite_in_scope(suite))
-			c.skipped_suites++;
-		else
-			tv_count(&c, check(v, mls_suite_get((uint16_t)suite)));
-	}
-	json_decref(all);
-	return tv_report(&c);
+	return tv_run_suites(argc, argv, "mls/treekem.json", "treekem", check);
 }
