@@ -3,8 +3,10 @@
  *
  * libbulwark is what runs on a user's device: it keeps the device's secrets
  * in an encrypted local keystore, activates the device against the
- * organisation's bulwarkd, and (as it grows) holds the device's sessions
- * and MLS groups. The `bulwark` command-line client is a thin layer over it.
+ * organisation's bulwarkd, connects to it as the device (mutual TLS,
+ * WebSocket, the device protocol) and (as it grows) holds the device's MLS
+ * groups. The `bulwark` command-line client is a thin layer over it;
+ * docs/libbulwark.md describes the whole.
  *
  * Every function that can fail returns 0 or a negative error code; the
  * text comes from bulwark_strerror(), which also knows the codes of the
@@ -75,7 +77,74 @@ extern "C" {
 	X(BULWARK_ERR_PASSPHRASE_SOURCE, -615,                                \
 	  "passphrase source must be pass:TEXT, file:PATH or env:NAME")       \
 	X(BULWARK_ERR_PASSPHRASE_UNAVAILABLE, -616,                           \
-	  "passphrase file is unreadable or environment variable is not set")
+	  "passphrase file is unreadable or environment variable is not set") \
+	/* connection to the server: TCP, TLS, WebSocket: -640..-679 */     \
+	X(BULWARK_ERR_ADDRESS, -640,                                          \
+	  "server address must be HOST:PORT (an IPv6 address as [ADDR]:PORT)") \
+	X(BULWARK_ERR_RESOLVE, -641, "cannot resolve the server's host name") \
+	X(BULWARK_ERR_UNREACHABLE, -642,                                      \
+	  "cannot reach the server: nothing answers at that address and port") \
+	X(BULWARK_ERR_TIMEOUT, -643, "the server did not answer in time")     \
+	X(BULWARK_ERR_TLS, -644, "the TLS connection to the server failed")   \
+	X(BULWARK_ERR_SERVER_CERT, -645,                                      \
+	  "the server's certificate is not from this organisation's CA or not " \
+	  "for this server: possible interception")                           \
+	X(BULWARK_ERR_DEVICE_REFUSED, -646,                                   \
+	  "the server refused this device's certificate")                     \
+	X(BULWARK_ERR_DEVICE_REVOKED, -647,                                   \
+	  "this device was revoked (or its user disabled): the server refuses " \
+	  "it; activate it again")                                            \
+	X(BULWARK_ERR_CERT_EXPIRED, -648,                                     \
+	  "this device's certificate has expired; activate it again")         \
+	X(BULWARK_ERR_UPGRADE, -649,                                          \
+	  "the server refused the WebSocket upgrade (not a Bulwark server, or " \
+	  "a proxy in the way)")                                              \
+	X(BULWARK_ERR_WEBSOCKET, -650, "the server broke the WebSocket protocol") \
+	X(BULWARK_ERR_CLOSED, -651, "the server closed the connection")       \
+	X(BULWARK_ERR_TOO_BIG, -652, "message exceeds the connection's size limit") \
+	/* sessions and the device protocol: -680..-699 */                  \
+	X(BULWARK_ERR_PROTOCOL, -680,                                         \
+	  "the server sent a malformed or unexpected message")               \
+	X(BULWARK_ERR_VERSION, -681,                                          \
+	  "the server speaks no protocol version this device supports")      \
+	X(BULWARK_ERR_REFUSED, -682, "the server refused the request")       \
+	X(BULWARK_ERR_BUSY, -683, "the server is busy; try again later")      \
+	X(BULWARK_ERR_NOT_AUTHENTICATED, -684,                                \
+	  "the server did not authenticate this device")                     \
+	/* activation: -700..-739 */                                         \
+	X(BULWARK_ERR_ACTIVATION_URI, -700,                                   \
+	  "not an activation URI (bulwark://activate?server=HOST:PORT&user=U" \
+	  "&code=ID&pw=PASSWORD&ca=SHA256HEX)")                               \
+	X(BULWARK_ERR_USER_NAME, -701,                                        \
+	  "user name must be 1-64 characters of a-z 0-9 . _ -, starting with " \
+	  "a letter or digit")                                                \
+	X(BULWARK_ERR_CODE_ID, -702,                                          \
+	  "activation code must be 1-32 characters of a-z 0-9 . _ -")        \
+	X(BULWARK_ERR_PASSWORD, -703,                                         \
+	  "activation password must be 1-64 printable characters (dashes and " \
+	  "spaces are ignored)")                                              \
+	X(BULWARK_ERR_FINGERPRINT, -704,                                      \
+	  "CA fingerprint must be 64 hexadecimal digits (colons allowed)")   \
+	X(BULWARK_ERR_DEVICE_NAME, -705,                                      \
+	  "device name must be 1-64 printable ASCII characters")             \
+	X(BULWARK_ERR_ACTIVATION_REFUSED, -706,                               \
+	  "activation refused: wrong password, or a code that is unknown, "   \
+	  "expired, used or locked, or an intercepted connection")           \
+	X(BULWARK_ERR_CA_MISMATCH, -707,                                      \
+	  "the server's CA certificate does not match the fingerprint given: " \
+	  "possible interception (nothing was sent)")                         \
+	X(BULWARK_ERR_CERT_INVALID, -708,                                     \
+	  "the certificate the server issued does not verify or does not "   \
+	  "carry this device's key")                                          \
+	X(BULWARK_ERR_KDF_PARAMS, -709,                                       \
+	  "the server asks for password KDF costs outside this device's limits") \
+	X(BULWARK_ERR_SUITE, -710,                                            \
+	  "the organisation's MLS cipher suite is not supported")            \
+	/* the activated device in the keystore: -740..-759 */               \
+	X(BULWARK_ERR_NOT_ACTIVATED, -740,                                    \
+	  "the keystore holds no activated device")                          \
+	X(BULWARK_ERR_DEVICE_DAMAGED, -741,                                   \
+	  "the keystore's device entries are incomplete or unreadable")
 
 enum bulwark_err {
 #define BULWARK_ERR_ENUM(name, code, text) name = (code),
@@ -135,6 +204,157 @@ BULWARK_MUST_CHECK int bulwark_passphrase_load(const char *source,
 					       char **out);
 /* Wipe and free a passphrase (NULL is a no-op). */
 void bulwark_passphrase_free(char *passphrase);
+
+/* ---- activation ----
+ *
+ * The administrator's `bulwarkctl device activate USER` prints a server
+ * address, the user, a code id, a one-time password and the SHA-256
+ * fingerprint of the organisation's CA certificate, and the same as a URI
+ * (in a QR code). bulwark_activate() proves knowledge of the password to
+ * the server with SPAKE2+ bound to the TLS session (docs/protocol.md),
+ * has a fresh signature key certified, and stores the device in a new
+ * keystore. The server is authenticated by the exchange itself and by the
+ * fingerprint, not by its TLS certificate: the device pins the CA only
+ * once it has checked it.
+ *
+ *   struct bulwark_activation a;
+ *   if ((rc = bulwark_activation_parse_uri(uri, &a)) == 0)
+ *           rc = bulwark_activate(&a, "laptop", path, pass, 0, NULL);
+ *   bulwark_activation_clear(&a);
+ */
+#define BULWARK_MAX_NAME 64u        /* user names, device ids and names */
+#define BULWARK_MAX_CODE_ID 32u
+#define BULWARK_MAX_PASSWORD 64u
+#define BULWARK_MAX_ADDRESS 300u    /* HOST:PORT */
+#define BULWARK_MAX_SERVER_NAME 255u
+#define BULWARK_FINGERPRINT_LEN 32u /* SHA-256 */
+/* "AB:CD:...", as bulwarkctl and `openssl x509 -fingerprint` print it. */
+#define BULWARK_FINGERPRINT_TEXT_SIZE (3u * BULWARK_FINGERPRINT_LEN)
+#define BULWARK_MAX_URI 1024u
+/* Each network step (connect, TLS, a request) waits at most this long
+ * unless the caller gives another timeout (timeout_ms 0). */
+#define BULWARK_DEFAULT_TIMEOUT_MS 20000
+
+/* The values of one activation. password is secret: clear the struct
+ * with bulwark_activation_clear() on every path. */
+struct bulwark_activation {
+	char server[BULWARK_MAX_ADDRESS + 1];
+	char user[BULWARK_MAX_NAME + 1];
+	char code_id[BULWARK_MAX_CODE_ID + 1];
+	char password[BULWARK_MAX_PASSWORD + 1];
+	uint8_t ca_fingerprint[BULWARK_FINGERPRINT_LEN];
+};
+
+/* Fill *a from the printed values, checking each: server "HOST:PORT",
+ * password as printed (dashes, spaces and case do not matter), fingerprint
+ * as 64 hex digits with or without colons. On failure *a is cleared. */
+BULWARK_MUST_CHECK int bulwark_activation_set(struct bulwark_activation *a,
+					      const char *server,
+					      const char *user,
+					      const char *code_id,
+					      const char *password,
+					      const char *ca_fingerprint);
+/* Fill *a from bulwark://activate?server=..&user=..&code=..&pw=..&ca=..
+ * (values may be percent-encoded; each key exactly once). */
+BULWARK_MUST_CHECK int bulwark_activation_parse_uri(
+	const char *uri, struct bulwark_activation *a);
+/* Wipe the values (the password above all). */
+void bulwark_activation_clear(struct bulwark_activation *a);
+
+struct bulwark_device;
+
+/* Activate this device and create its keystore at keystore_path, sealed
+ * with passphrase. device_name is for people (1-64 printable ASCII).
+ * Fails with BULWARK_ERR_KS_EXISTS before any network traffic if the
+ * keystore exists; BULWARK_ERR_CA_MISMATCH if the server's CA is not the
+ * one the fingerprint names; BULWARK_ERR_ACTIVATION_REFUSED for every
+ * refusal the server makes (it reveals nothing more). On failure no
+ * keystore is left behind. *out (may be NULL) is the opened device. */
+BULWARK_MUST_CHECK int bulwark_activate(const struct bulwark_activation *a,
+					const char *device_name,
+					const char *keystore_path,
+					const char *passphrase, int timeout_ms,
+					struct bulwark_device **out);
+
+/* ---- the activated device ---- */
+
+/* What the keystore says about the device (all public). */
+struct bulwark_device_info {
+	char user[BULWARK_MAX_NAME + 1];
+	char device_id[BULWARK_MAX_NAME + 1];
+	char device_name[BULWARK_MAX_NAME + 1];
+	char server[BULWARK_MAX_ADDRESS + 1];           /* HOST:PORT */
+	char server_name[BULWARK_MAX_SERVER_NAME + 1];  /* in its certificate */
+	char ca_fingerprint[BULWARK_FINGERPRINT_TEXT_SIZE]; /* pinned CA */
+	int64_t cert_not_after; /* the device certificate's expiry, epoch s */
+	int mls_suite;          /* the organisation's, from the CA */
+};
+
+/* Open the keystore and load the device from it: its key, certificate
+ * and the pinned CA. BULWARK_ERR_NOT_ACTIVATED for a keystore without a
+ * device. */
+BULWARK_MUST_CHECK int bulwark_device_open(const char *keystore_path,
+					   const char *passphrase,
+					   struct bulwark_device **out);
+/* Wipe the device's keys from memory and close its keystore (NULL is a
+ * no-op). */
+void bulwark_device_free(struct bulwark_device *d);
+const struct bulwark_device_info *
+bulwark_device_info(const struct bulwark_device *d);
+
+/* ---- sessions with the server ----
+ *
+ * A session is one connection: TLS 1.3 with the device's certificate
+ * (mutual TLS), the server's certificate verified against the pinned CA
+ * and the server name, then the WebSocket upgrade and HELLO. Requests are
+ * matched to responses by request id; pushes from the server go to the
+ * push handler, from whichever call is reading when they arrive.
+ *
+ * Threading: a session belongs to one thread at a time. An application
+ * that waits for pushes while it also sends (a listener) polls
+ * bulwark_session_fd() for input together with its other descriptors,
+ * calls bulwark_session_poll(s, 0) when it is readable (which drains every
+ * complete message, so nothing is left buffered inside TLS), and makes its
+ * requests from the same thread.
+ */
+struct bulwark_session;
+
+/* A push: its type (0x8000..0xffff) and body, valid during the call. */
+typedef void (*bulwark_push_fn)(void *user, uint16_t type,
+				const uint8_t *body, size_t len);
+
+/* Connect as the device. A refused handshake is BULWARK_ERR_DEVICE_REVOKED
+ * (the server no longer knows this device) or BULWARK_ERR_CERT_EXPIRED. */
+BULWARK_MUST_CHECK int bulwark_connect(const struct bulwark_device *d,
+				       int timeout_ms,
+				       struct bulwark_session **out);
+/* Close the connection cleanly and free (NULL is a no-op). */
+void bulwark_session_free(struct bulwark_session *s);
+void bulwark_session_set_push_handler(struct bulwark_session *s,
+				      bulwark_push_fn fn, void *user);
+/* The socket, for poll(): readable means bulwark_session_poll() has work. */
+int bulwark_session_fd(const struct bulwark_session *s);
+/* Wait up to timeout_ms (0: do not wait) for input and handle all of it;
+ * 0 when nothing went wrong. BULWARK_ERR_DEVICE_REVOKED when the server
+ * closes the connection because the device was revoked, BULWARK_ERR_CLOSED
+ * for any other close. */
+int bulwark_session_poll(struct bulwark_session *s, int timeout_ms);
+
+/* The server's name and software, from HELLO. */
+const char *bulwark_session_server_name(const struct bulwark_session *s);
+const char *bulwark_session_server_software(const struct bulwark_session *s);
+
+struct bulwark_whoami {
+	char user[BULWARK_MAX_NAME + 1];
+	char device_id[BULWARK_MAX_NAME + 1];
+	char device_name[BULWARK_MAX_NAME + 1];
+	uint64_t server_time; /* seconds since the epoch */
+};
+/* Who the server says this connection is. */
+BULWARK_MUST_CHECK int bulwark_session_whoami(struct bulwark_session *s,
+					      struct bulwark_whoami *out);
+/* An end-to-end round trip through proxies. */
+BULWARK_MUST_CHECK int bulwark_session_ping(struct bulwark_session *s);
 
 #ifdef __cplusplus
 }

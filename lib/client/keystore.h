@@ -50,6 +50,9 @@
 #define KS_SCRYPT_LOG2_N 17
 #define KS_SCRYPT_R 8
 #define KS_SCRYPT_P 1
+/* Tests only: log2(N) for new keystores, from KS_SCRYPT_MIN_LOG2_N up to
+ * the default (docs/internals/keystore.md, "Keys"). */
+#define KS_TEST_COST_ENV "BULWARK_TEST_KEYSTORE_LOG2_N"
 /* What an existing file may ask for: bounded so that a planted file
  * cannot make opening it allocate more than 256 MiB or run for minutes. */
 #define KS_SCRYPT_MIN_LOG2_N 10

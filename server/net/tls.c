@@ -1,6 +1,7 @@
 /* tls.c - the TLS server context and device certificate checks. */
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
@@ -64,6 +65,23 @@ static int load_client_ca(SSL_CTX *ctx, const char *ca_path)
 	return 0;
 }
 
+/* The CA certificate travels with the server's own: a device that is
+ * activating reads the organisation's MLS suite from it (its key type) and
+ * compares its fingerprint with the one the administrator printed before
+ * it sends anything (docs/protocol.md, "Activation"). */
+static int add_ca_to_chain(SSL_CTX *ctx, const char *ca_path)
+{
+	BIO *bio = BIO_new_file(ca_path, "r");
+	X509 *ca = bio ? PEM_read_bio_X509(bio, NULL, NULL, NULL) : NULL;
+	int rc = ca != NULL && SSL_CTX_add1_chain_cert(ctx, ca) == 1
+			 ? 0
+			 : BWD_ERR_TLS;
+
+	X509_free(ca);
+	BIO_free(bio);
+	return rc;
+}
+
 int tls_context_new(const char *cert_path, const char *key_path,
 		    const char *ca_path, struct devices *devices,
 		    SSL_CTX **out)
@@ -95,7 +113,8 @@ int tls_context_new(const char *cert_path, const char *key_path,
 			  key_path);
 		goto out;
 	}
-	if (load_client_ca(ctx, ca_path) != 0) {
+	if (load_client_ca(ctx, ca_path) != 0 ||
+	    add_ca_to_chain(ctx, ca_path) != 0) {
 		log_error("tls: cannot load the CA certificate %s", ca_path);
 		goto out;
 	}

@@ -13,8 +13,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ws_handshake.h"
+
 /* The whole request line and headers must fit in this. */
-#define UPGRADE_MAX_REQUEST 4096u
+#define UPGRADE_MAX_REQUEST WSH_MAX_HEAD
 
 enum upgrade_result {
 	UPGRADE_MORE = 0,   /* need more bytes */
