@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "activation.h"
-#include "ca.h"
+#include "pki.h"
 #include "device.h"
 #include "keystore.h"
 

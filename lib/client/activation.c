@@ -9,7 +9,7 @@
 #include <openssl/x509.h>
 
 #include "activation.h"
-#include "ca.h"
+#include "pki.h"
 #include "spake2plus.h"
 
 static struct proto_span span_of(const char *s)

@@ -7,7 +7,7 @@
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 
-#include "ca.h"
+#include "pki.h"
 #include "device.h"
 #include "net.h"
 #include "proto.h"

@@ -18,14 +18,6 @@ struct ca {
 	char org[CA_ORG_MAX + 1];
 };
 
-/* Create path exclusively (O_EXCL, no symlink followed) with exactly
- * `mode`, write data and fsync. On failure nothing is left behind. */
-int ca_file_create(const char *path, mode_t mode, const void *data,
-		   size_t len);
-/* Read at most max bytes of a regular file; *data is wiped when freed
- * with bw_bytes_clear. *mode (when not NULL) gets the file's st_mode. */
-int ca_file_read(const char *path, size_t max, struct bw_bytes *data,
-		 mode_t *mode);
 
 /* profile.c: the parts every Bulwark certificate shares. */
 /* A version 3 certificate with a random 128-bit serial, subject CN and O,
@@ -46,11 +38,6 @@ int ca_device_key_parse(int suite, const uint8_t *spki, size_t len,
 			EVP_PKEY **out);
 /* The Bulwark MLS cipher-suite extension of a CA certificate. */
 int ca_cert_add_suite(X509 *cert, int suite);
-int ca_cert_get_suite(const X509 *cert, int *suite);
-/* The certificate as DER in a fresh allocation. */
-int ca_cert_to_der(const X509 *cert, uint8_t **der, size_t *len);
-/* Parse exactly one DER certificate of at most CA_CERT_MAX bytes. */
-int ca_cert_from_der(const uint8_t *der, size_t len, X509 **out);
 /* PEM text of the certificate. */
 int ca_cert_to_pem(const X509 *cert, struct bw_bytes *pem);
 

@@ -17,7 +17,6 @@
 /* Bulwark's private extension: the organisation's MLS cipher suite, an
  * INTEGER, non-critical. The OID is in the 2.25 arc, derived from a UUID
  * (ITU-T X.667), so it needs no registration and clashes with nothing. */
-#define SUITE_EXT_OID "2.25.269511023494655168145520086399216251763"
 
 static int set_random_serial(X509 *cert)
 {
@@ -160,7 +159,7 @@ out:
 
 int ca_cert_add_suite(X509 *cert, int suite)
 {
-	ASN1_OBJECT *oid = OBJ_txt2obj(SUITE_EXT_OID, 1);
+	ASN1_OBJECT *oid = OBJ_txt2obj(CA_SUITE_EXT_OID, 1);
 	ASN1_INTEGER *value = ASN1_INTEGER_new();
 	ASN1_OCTET_STRING *data = ASN1_OCTET_STRING_new();
 	X509_EXTENSION *ext = NULL;
@@ -182,80 +181,6 @@ out:
 	ASN1_INTEGER_free(value);
 	ASN1_OBJECT_free(oid);
 	return rc;
-}
-
-int ca_cert_get_suite(const X509 *cert, int *suite)
-{
-	ASN1_OBJECT *oid = OBJ_txt2obj(SUITE_EXT_OID, 1);
-	ASN1_INTEGER *value = NULL;
-	const ASN1_OCTET_STRING *data;
-	const unsigned char *p;
-	int64_t v;
-	int idx, rc = CA_ERR_NOT_CA;
-
-	if (oid == NULL)
-		return CA_ERR_CRYPTO;
-	/* Exactly one suite extension holding exactly one INTEGER. */
-	idx = X509_get_ext_by_OBJ(cert, oid, -1);
-	if (idx < 0 || X509_get_ext_by_OBJ(cert, oid, idx) >= 0)
-		goto out;
-	data = X509_EXTENSION_get_data(X509_get_ext(cert, idx));
-	p = ASN1_STRING_get0_data(data);
-	value = d2i_ASN1_INTEGER(NULL, &p, ASN1_STRING_length(data));
-	if (value == NULL || p != ASN1_STRING_get0_data(data) +
-					  ASN1_STRING_length(data) ||
-	    !ASN1_INTEGER_get_int64(&v, value))
-		goto out;
-	if (v < 1 || v > 3) {
-		rc = CA_ERR_SUITE;
-		goto out;
-	}
-	*suite = (int)v;
-	rc = 0;
-out:
-	ASN1_INTEGER_free(value);
-	ASN1_OBJECT_free(oid);
-	ERR_clear_error();
-	return rc;
-}
-
-int ca_cert_to_der(const X509 *cert, uint8_t **der, size_t *len)
-{
-	int n = i2d_X509(cert, NULL);
-	uint8_t *buf, *p;
-
-	*der = NULL;
-	*len = 0;
-	if (n <= 0)
-		return CA_ERR_CRYPTO;
-	if ((buf = malloc((size_t)n)) == NULL)
-		return BW_ERR_NOMEM;
-	p = buf;
-	if (i2d_X509(cert, &p) != n) {
-		free(buf);
-		return CA_ERR_CRYPTO;
-	}
-	*der = buf;
-	*len = (size_t)n;
-	return 0;
-}
-
-int ca_cert_from_der(const uint8_t *der, size_t len, X509 **out)
-{
-	const unsigned char *p = der;
-	X509 *cert;
-
-	*out = NULL;
-	if (len == 0 || len > CA_CERT_MAX)
-		return CA_ERR_CERT_PARSE;
-	cert = d2i_X509(NULL, &p, (long)len);
-	if (cert == NULL || p != der + len) {
-		X509_free(cert);
-		ERR_clear_error();
-		return CA_ERR_CERT_PARSE;
-	}
-	*out = cert;
-	return 0;
 }
 
 int ca_cert_to_pem(const X509 *cert, struct bw_bytes *pem)

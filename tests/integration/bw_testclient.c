@@ -31,7 +31,7 @@
 
 #include "activation.h"
 #include "admin_proto.h"
-#include "ca.h"
+#include "pki.h"
 #include "device.h"
 #include "session.h"
 #include "spake2plus.h"

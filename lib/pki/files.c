@@ -5,7 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "ca_int.h"
+#include "pki.h"
 
 static int write_all(int fd, const uint8_t *p, size_t len)
 {

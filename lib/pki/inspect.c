@@ -9,7 +9,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
-#include "ca_int.h"
+#include "pki.h"
 
 #define CERT_FILE_MAX 65536u
 

@@ -3,7 +3,7 @@
 #include <arpa/inet.h>
 #include <string.h>
 
-#include "ca.h"
+#include "pki.h"
 
 static bool is_lower_or_digit(char c)
 {
