@@ -148,6 +148,35 @@ def tree_import(v):
 TARGETS["tree_import"] = tree_import
 
 
+def welcome_join(v):
+    """A mode byte (see fuzz_welcome_join.c): 0 and a Welcome, 3 and a
+    GroupInfo; 1 and 2 alone use the target's own real Welcome and
+    GroupInfo unchanged."""
+    for name in ("welcome.json", "passive-client-welcome.json"):
+        for w in field(load(v, name), "welcome"):
+            yield b"\x00" + w
+    for gi in field(load(v, "messages.json"), "mls_group_info",
+                    MLS_MESSAGE_HEADER):
+        yield b"\x03" + gi
+    yield b"\x01"
+    yield b"\x02"
+
+
+def commit_process(v):
+    """A mode byte (see fuzz_commit_process.c): 0 and an MLSMessage, 1 and
+    the index of one of the target's real messages, 2 and a Commit."""
+    for m in mls_message(v):
+        yield b"\x00" + m
+    for i in range(6):
+        yield bytes([1, i])
+    for c in commit(v):
+        yield b"\x02" + c
+
+
+TARGETS["welcome_join"] = welcome_join
+TARGETS["commit_process"] = commit_process
+
+
 def main(argv):
     if len(argv) not in (3, 4):
         sys.exit(__doc__.strip())
