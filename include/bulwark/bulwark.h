@@ -41,6 +41,7 @@
 #ifndef BULWARK_BULWARK_H
 #define BULWARK_BULWARK_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -111,6 +112,24 @@ extern "C" {
 	X(BULWARK_ERR_BUSY, -683, "the server is busy; try again later")      \
 	X(BULWARK_ERR_NOT_AUTHENTICATED, -684,                                \
 	  "the server did not authenticate this device")                     \
+	X(BULWARK_ERR_STALE_EPOCH, -685,                                      \
+	  "the conversation moved on meanwhile (stale epoch)")               \
+	X(BULWARK_ERR_NOT_MEMBER, -686,                                       \
+	  "the server says this device is not a member of that conversation") \
+	X(BULWARK_ERR_INVALID_MLS, -687,                                      \
+	  "the server refused an invalid MLS message")                       \
+	X(BULWARK_ERR_UNKNOWN_GROUP, -688,                                    \
+	  "the server knows no such conversation")                           \
+	X(BULWARK_ERR_NO_KEY_PACKAGE, -689,                                   \
+	  "a device of that user has no key package left; try again later")  \
+	X(BULWARK_ERR_CONFLICT, -690,                                         \
+	  "the server already has a conversation with that id")             \
+	X(BULWARK_ERR_FORBIDDEN, -691,                                        \
+	  "forbidden by the organisation's policy")                          \
+	X(BULWARK_ERR_UNKNOWN_USER, -692,                                     \
+	  "no such user in the organisation (or the user is disabled)")     \
+	X(BULWARK_ERR_IDEMPOTENCY, -693,                                      \
+	  "the server saw this request's idempotency key with other content") \
 	/* activation: -700..-739 */                                         \
 	X(BULWARK_ERR_ACTIVATION_URI, -700,                                   \
 	  "not an activation URI (bulwark://activate?server=HOST:PORT&user=U" \
@@ -144,7 +163,51 @@ extern "C" {
 	X(BULWARK_ERR_NOT_ACTIVATED, -740,                                    \
 	  "the keystore holds no activated device")                          \
 	X(BULWARK_ERR_DEVICE_DAMAGED, -741,                                   \
-	  "the keystore's device entries are incomplete or unreadable")
+	  "the keystore's device entries are incomplete or unreadable")     \
+	/* the local conversation store: -760..-779 */                       \
+	X(BULWARK_ERR_STORE_IO, -760,                                         \
+	  "cannot read or write the device's conversation store")           \
+	X(BULWARK_ERR_STORE_CORRUPT, -761,                                    \
+	  "the conversation store is damaged or has been tampered with")    \
+	X(BULWARK_ERR_STORE_KEY, -762,                                        \
+	  "the conversation store belongs to another keystore")             \
+	X(BULWARK_ERR_STORE_BUSY, -763,                                       \
+	  "another bulwark process is using this device's store")           \
+	X(BULWARK_ERR_STORE_VERSION, -764,                                    \
+	  "conversation store format not supported")                        \
+	X(BULWARK_ERR_STORE_DUPLICATE, -765,                                  \
+	  "the store already holds that message")                           \
+	/* conversations: -780..-799 */                                      \
+	X(BULWARK_ERR_NO_CONVERSATION, -780,                                  \
+	  "no conversation with that id or name")                            \
+	X(BULWARK_ERR_AMBIGUOUS, -781,                                        \
+	  "several conversations match: give more of the id")               \
+	X(BULWARK_ERR_CONV_INACTIVE, -782,                                    \
+	  "this device is no longer a member of the conversation")          \
+	X(BULWARK_ERR_DS_CREDENTIAL, -783,                                    \
+	  "the server's delivery-service credential is not from this "       \
+	  "organisation's CA")                                               \
+	X(BULWARK_ERR_TEXT_SIZE, -784,                                        \
+	  "message text must be 1 byte to 64 KiB")                          \
+	X(BULWARK_ERR_NOT_IN_CONVERSATION, -785,                              \
+	  "that user has no device in the conversation")                    \
+	X(BULWARK_ERR_NO_DEVICES, -786,                                       \
+	  "that user has no active device to add")                          \
+	X(BULWARK_ERR_GAVE_UP, -787,                                          \
+	  "the conversation kept changing: gave up retrying")               \
+	X(BULWARK_ERR_CONV_NAME, -788,                                        \
+	  "conversation name must be 1-64 printable ASCII characters")      \
+	X(BULWARK_ERR_REMOVE_SELF, -789,                                      \
+	  "a device cannot remove its own user from a conversation")        \
+	X(BULWARK_ERR_USERS, -790,                                            \
+	  "give 1 to 64 other users, each once")                             \
+	X(BULWARK_ERR_ALREADY_MEMBER, -791,                                   \
+	  "that user is already in the conversation")                        \
+	X(BULWARK_ERR_MESSAGE_INVALID, -792,                                  \
+	  "a message from the server could not be processed")              \
+	X(BULWARK_ERR_KEY_PACKAGE, -793,                                      \
+	  "the server handed out a key package of another device than it "    \
+	  "named")
 
 enum bulwark_err {
 #define BULWARK_ERR_ENUM(name, code, text) name = (code),
@@ -355,6 +418,165 @@ BULWARK_MUST_CHECK int bulwark_session_whoami(struct bulwark_session *s,
 					      struct bulwark_whoami *out);
 /* An end-to-end round trip through proxies. */
 BULWARK_MUST_CHECK int bulwark_session_ping(struct bulwark_session *s);
+
+/* ---- conversations ----
+ *
+ * Every conversation is an MLS group (RFC 9420) whose members are all the
+ * devices of its users; the server stores and relays only ciphertext.
+ * A struct bulwark_client holds the device, its local store (the MLS
+ * states, the history, cursors; sealed under a key kept in the keystore)
+ * and, while connected, a session. docs/libbulwark.md, "Conversations".
+ *
+ *   struct bulwark_client *c;
+ *   char id[BULWARK_CONV_ID_SIZE];
+ *   const char *with[] = { "bob", "carol" };
+ *
+ *   if ((rc = bulwark_client_open(dev, "/home/u/.bulwark/store.db",
+ *                                 &c)) != 0)          // takes dev
+ *           return rc;
+ *   if ((rc = bulwark_client_connect(c, 0)) == 0 &&
+ *       (rc = bulwark_conversation_create(c, with, 2, "project", id)) == 0)
+ *           rc = bulwark_send(c, id, "hello", 5, NULL);
+ *   if (rc == 0)
+ *           rc = bulwark_client_sync(c);   // the backlog, acknowledged
+ *   bulwark_client_free(c);
+ *
+ * A conversation is named, in every call, by its name, its id in hex, or
+ * a prefix of the id of at least 4 hex digits (the short id is the first
+ * 8). One process at a time may use a device's store
+ * (BULWARK_ERR_STORE_BUSY).
+ */
+#define BULWARK_MAX_TEXT (64u * 1024u)          /* one message, bytes */
+#define BULWARK_CONV_ID_SIZE 129u               /* hex of a group id, NUL */
+#define BULWARK_SHORT_ID_LEN 8u
+#define BULWARK_MAX_AUTHENTICATOR_SIZE 129u     /* hex, NUL */
+#define BULWARK_MAX_USERS 64u                   /* per create */
+
+/* A message of a conversation's history. */
+enum bulwark_message_kind {
+	BULWARK_MESSAGE_TEXT = 1,  /* what a member wrote */
+	BULWARK_MESSAGE_TITLE = 2, /* a member named the conversation */
+};
+
+struct bulwark_message {
+	uint64_t id;  /* local: increasing in the order stored */
+	uint64_t seq; /* the server's order within the conversation */
+	uint64_t time; /* when the server received it, seconds */
+	int kind;      /* enum bulwark_message_kind */
+	bool own;      /* sent by this device */
+	char conversation[BULWARK_CONV_ID_SIZE];
+	char user[BULWARK_MAX_NAME + 1];      /* the sender */
+	char device_id[BULWARK_MAX_NAME + 1];
+	char *text; /* NUL-terminated copy; text_len bytes (may hold NULs) */
+	size_t text_len;
+};
+
+struct bulwark_member {
+	uint32_t leaf;
+	char user[BULWARK_MAX_NAME + 1];
+	char device_id[BULWARK_MAX_NAME + 1];
+};
+
+struct bulwark_conversation {
+	char id[BULWARK_CONV_ID_SIZE];
+	char short_id[BULWARK_SHORT_ID_LEN + 1];
+	char name[BULWARK_MAX_NAME + 1]; /* "" when it has none */
+	uint64_t created;
+	uint64_t epoch;
+	bool active; /* false once this device was removed */
+	/* RFC 9420 §8.7: equal at every member in the same epoch; members
+	 * compare it to know that nobody forked. */
+	char epoch_authenticator[BULWARK_MAX_AUTHENTICATOR_SIZE];
+	struct bulwark_member *members;
+	size_t n_members;
+};
+
+struct bulwark_client;
+
+/* Open the conversations of device d (which the client takes over: it is
+ * freed with the client, and on failure) with its store at store_path,
+ * created on first use (mode 0600, its key in d's keystore). */
+BULWARK_MUST_CHECK int bulwark_client_open(struct bulwark_device *d,
+					   const char *store_path,
+					   struct bulwark_client **out);
+/* Close the session and the store (NULL is a no-op). */
+void bulwark_client_free(struct bulwark_client *c);
+/* The device the client was opened with. */
+const struct bulwark_device *bulwark_client_device(
+	const struct bulwark_client *c);
+
+/* Connect as the device (bulwark_connect) and make sure the server holds
+ * key packages of it, so that others can add it to conversations. What
+ * the server sends (the backlog, then new messages) is handled by the
+ * calls below, as it arrives. */
+BULWARK_MUST_CHECK int bulwark_client_connect(struct bulwark_client *c,
+					      int timeout_ms);
+/* Handle everything the server holds for this device, until it says the
+ * backlog is done: Welcomes (joining), commits, proposals and messages of
+ * every conversation, in order, each stored before it is acknowledged.
+ * Then join, by external commit, the conversations of this device's user
+ * that it is not in yet (a newly activated device), and commit the
+ * server's pending Remove proposals (revoked devices). */
+BULWARK_MUST_CHECK int bulwark_client_sync(struct bulwark_client *c);
+
+/* Called once for every message received and stored (not this device's
+ * own), during whichever call handled it; m is valid during the call. */
+typedef void (*bulwark_message_fn)(void *arg, const struct bulwark_message *m);
+void bulwark_client_set_message_handler(struct bulwark_client *c,
+					bulwark_message_fn fn, void *arg);
+/* For an event loop: the session's socket, and handling what arrived
+ * within timeout_ms (0: what is there). A closed connection is
+ * BULWARK_ERR_CLOSED (BULWARK_ERR_DEVICE_REVOKED if the device was
+ * revoked); bulwark_client_connect() again to go on. */
+int bulwark_client_fd(const struct bulwark_client *c);
+BULWARK_MUST_CHECK int bulwark_client_poll(struct bulwark_client *c,
+					   int timeout_ms);
+
+/* A new conversation with users (each 1-64 characters, at most
+ * BULWARK_MAX_USERS, without this device's own user, whose other devices
+ * are always added): every active device of each is added in one commit
+ * and receives a Welcome. name (NULL: none) is sent to the members.
+ * id_out receives the conversation's id. */
+BULWARK_MUST_CHECK int bulwark_conversation_create(
+	struct bulwark_client *c, const char *const *users, size_t n_users,
+	const char *name, char id_out[BULWARK_CONV_ID_SIZE]);
+/* Add every device of a user; remove every device of a user. */
+BULWARK_MUST_CHECK int bulwark_conversation_add(struct bulwark_client *c,
+						const char *conv,
+						const char *user);
+BULWARK_MUST_CHECK int bulwark_conversation_remove(struct bulwark_client *c,
+						   const char *conv,
+						   const char *user);
+/* Send text (1..BULWARK_MAX_TEXT bytes). *seq_out (may be NULL) is its
+ * place in the conversation. Should the connection drop, the same message
+ * is sent again on a new one until the timeout: the server keeps it once. */
+BULWARK_MUST_CHECK int bulwark_send(struct bulwark_client *c,
+				    const char *conv, const void *text,
+				    size_t len, uint64_t *seq_out);
+
+/* The id of the conversation conv names. */
+BULWARK_MUST_CHECK int bulwark_conversation_id(
+	struct bulwark_client *c, const char *conv,
+	char id_out[BULWARK_CONV_ID_SIZE]);
+/* The conversations, oldest first; *out is the caller's
+ * (bulwark_conversations_free). */
+BULWARK_MUST_CHECK int bulwark_conversations(struct bulwark_client *c,
+					     struct bulwark_conversation **out,
+					     size_t *n);
+void bulwark_conversations_free(struct bulwark_conversation *list, size_t n);
+/* One conversation's history, in its order. */
+BULWARK_MUST_CHECK int bulwark_history(struct bulwark_client *c,
+				       const char *conv,
+				       struct bulwark_message **out,
+				       size_t *n);
+/* Messages received since they were last marked seen, in the order
+ * stored (the device's own are left out); then mark them seen up to the
+ * id of the last one shown. */
+BULWARK_MUST_CHECK int bulwark_unseen(struct bulwark_client *c,
+				      struct bulwark_message **out,
+				      size_t *n);
+int bulwark_mark_seen(struct bulwark_client *c, uint64_t id);
+void bulwark_messages_free(struct bulwark_message *m, size_t n);
 
 #ifdef __cplusplus
 }

@@ -39,8 +39,11 @@ struct bulwark_session {
 int session_open(struct transport_config *cfg, struct bulwark_session **out);
 /* Send a request with body[0..len) and wait for its response. 0 when the
  * status is PROTO_OK, with *resp valid until the next call; otherwise
- * s->last_status holds the server's status and the result is
- * BULWARK_ERR_BUSY, BULWARK_ERR_VERSION or BULWARK_ERR_REFUSED. */
+ * s->last_status holds the server's status, *resp is still the response
+ * (a stale epoch's carries the current epoch), and the result is
+ * BULWARK_ERR_BUSY, BULWARK_ERR_VERSION, the error of a conversation
+ * status (8..16: BULWARK_ERR_STALE_EPOCH and the codes after it) or
+ * BULWARK_ERR_REFUSED. */
 int session_call(struct bulwark_session *s, uint16_t type,
 		 const uint8_t *body, size_t len, struct proto_msg *resp);
 /* The body of the next request, empty: encode into it, then call

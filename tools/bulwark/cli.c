@@ -136,7 +136,9 @@ int cli_keystore_path(struct cli *cli, bool create)
 	if (home == NULL ||
 	    (size_t)snprintf(cli->keystore, sizeof(cli->keystore),
 			     "%s/" CLI_KEYSTORE_FILE, home) >=
-		    sizeof(cli->keystore))
+		    sizeof(cli->keystore) ||
+	    (size_t)snprintf(cli->store, sizeof(cli->store),
+			     "%s/" CLI_STORE_FILE, home) >= sizeof(cli->store))
 		return fail(cli, 0, "no usable home directory: give --home DIR",
 			    CLI_FAIL);
 	/* Only its owner may look inside: the keystore is sealed anyway,
@@ -266,5 +268,40 @@ int cli_passphrase(const struct cli *cli, bool confirm, char **out)
 			    CLI_FAIL);
 	if ((rc = bulwark_passphrase_load(source, out)) != 0)
 		return cli_error(cli, "passphrase", rc);
+	return CLI_OK;
+}
+
+/* ---- the device's conversations ---- */
+
+int cli_open_client(struct cli *cli, bool connect,
+		    struct bulwark_client **out)
+{
+	struct bulwark_device *d = NULL;
+	char *pass = NULL;
+	int rc;
+
+	*out = NULL;
+	if ((rc = cli_keystore_path(cli, false)) != CLI_OK)
+		return rc;
+	if (access(cli->keystore, F_OK) != 0)
+		return cli_error(cli, "not activated (run bulwark activate)",
+				 BULWARK_ERR_KS_NO_FILE);
+	if ((rc = cli_passphrase(cli, false, &pass)) != CLI_OK)
+		return rc;
+	rc = bulwark_device_open(cli->keystore, pass, &d);
+	bulwark_passphrase_free(pass);
+	if (rc != 0)
+		return cli_error(cli, cli->keystore, rc);
+	if ((rc = bulwark_client_open(d, cli->store, out)) != 0)
+		return cli_error(cli, cli->store, rc);
+	if (connect && (rc = bulwark_client_connect(*out, cli->timeout_ms)) !=
+			       0) {
+		const char *server = bulwark_device_info(d)->server;
+
+		rc = cli_error(cli, server, rc);
+		bulwark_client_free(*out);
+		*out = NULL;
+		return rc;
+	}
 	return CLI_OK;
 }

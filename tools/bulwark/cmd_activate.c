@@ -119,6 +119,25 @@ static int print_result(const struct cli *cli, const struct bulwark_device *d)
 	return CLI_OK;
 }
 
+/* Publish key packages at once, so that others can add this device to
+ * conversations before it first connects for them. A failure here leaves
+ * the device activated: it tries again whenever it connects. */
+static void prepare_conversations(const struct cli *cli,
+				  struct bulwark_device *d)
+{
+	struct bulwark_client *c = NULL;
+	int rc;
+
+	if ((rc = bulwark_client_open(d, cli->store, &c)) == 0)
+		rc = bulwark_client_connect(c, cli->timeout_ms);
+	if (rc != 0)
+		fprintf(stderr,
+			"%s: warning: key packages not published yet (%s); "
+			"they will be when the device next connects\n",
+			cli->prog, bulwark_strerror(rc));
+	bulwark_client_free(c);
+}
+
 static int activate(struct cli *cli, const struct values *v)
 {
 	static const char exists[] =
@@ -151,6 +170,8 @@ static int activate(struct cli *cli, const struct values *v)
 		goto out;
 	}
 	rc = print_result(cli, d);
+	prepare_conversations(cli, d);
+	d = NULL; /* the client took it */
 out:
 	bulwark_activation_clear(&a);
 	bulwark_passphrase_free(pass);

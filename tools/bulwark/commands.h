@@ -29,6 +29,7 @@ enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
 #define CLI_HOME_ENV "BULWARK_HOME"
 #define CLI_HOME_DEFAULT ".bulwark" /* in $HOME */
 #define CLI_KEYSTORE_FILE "keystore"
+#define CLI_STORE_FILE "store.db"
 #define CLI_PASSPHRASE_ENV "BULWARK_PASSPHRASE"
 
 struct cli {
@@ -38,12 +39,18 @@ struct cli {
 	const char *passphrase_file; /* --passphrase-file, or NULL */
 	int timeout_ms;              /* --timeout, or 0 for the default */
 	char keystore[4096];         /* resolved by cli_keystore_path() */
+	char store[4096];            /* the conversations, beside it */
 };
 
 /* name, one-line description for --help */
 #define BULWARK_COMMANDS(X)                                                   \
 	X(activate, "activate this device with the values bulwarkctl printed") \
-	X(status, "connect as this device and show who and where it is")
+	X(status, "connect as this device and show who and where it is")    \
+	X(chat, "create, list, and add or remove users of conversations")   \
+	X(send, "send a message to a conversation")                          \
+	X(recv, "receive what the server holds for this device, and show it") \
+	X(listen, "show messages as they arrive, until interrupted")        \
+	X(history, "show a conversation's messages")
 
 #define CLI_DECLARE(name, text)                                              \
 	int cmd_##name(struct cli *cli, int argc, char **argv);
@@ -99,7 +106,8 @@ int cli_print_json(json_t *result);
 void cli_format_time(int64_t t, char *out, size_t size);
 
 /* The keystore's path from --home, $BULWARK_HOME or ~/.bulwark, into
- * cli->keystore; with create, the directory is made (0700) if missing. */
+ * cli->keystore (and the store's into cli->store); with create, the
+ * directory is made (0700) if missing. */
 int cli_keystore_path(struct cli *cli, bool create);
 /* The keystore passphrase: --passphrase-file, $BULWARK_PASSPHRASE, or a
  * prompt without echo on the terminal (twice with confirm). *out is for
@@ -111,5 +119,29 @@ int cli_passphrase(const struct cli *cli, bool confirm, char **out);
 bool cli_have_terminal(void);
 /* A secret line from the terminal without echo; *out as above. */
 int cli_prompt_secret(const char *prompt, char **out);
+
+/* This device's conversations: the keystore opened with the passphrase,
+ * the store, and with connect a session to the server. Reports its own
+ * failure: CLI_OK or CLI_FAIL. */
+int cli_open_client(struct cli *cli, bool connect,
+		    struct bulwark_client **out);
+
+/* output.c: messages and conversations, as text or JSON. */
+
+/* The message as JSON: {"id", "conversation", "short_id", "seq", "time",
+ * "timestamp", "kind", "own", "user", "device_id", "text"}. */
+json_t *cli_message_json(const struct bulwark_message *m);
+/* One line (or more, for a text with line breaks) for people; control
+ * characters a sender put in are shown as '?', never sent to the
+ * terminal. */
+void cli_print_message(const struct bulwark_message *m);
+/* {"id", "short_id", "name", "created", "epoch", "active",
+ *  "epoch_authenticator", "members": [{"user", "device_id", "leaf"}]} */
+json_t *cli_conversation_json(const struct bulwark_conversation *v);
+void cli_print_conversation(const struct bulwark_conversation *v);
+/* The conversation with this id (as bulwark_conversation_create gives
+ * it), described; reports its own failure. */
+int cli_show_conversation(const struct cli *cli, struct bulwark_client *c,
+			  const char *id, const char *key);
 
 #endif
