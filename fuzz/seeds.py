@@ -175,6 +175,7 @@ def commit_process(v):
 
 TARGETS["welcome_join"] = welcome_join
 TARGETS["commit_process"] = commit_process
+TARGETS["ds_checks"] = mls_message
 
 
 def main(argv):

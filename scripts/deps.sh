@@ -6,7 +6,7 @@ SUDO=; [[ $(id -u) -eq 0 ]] || SUDO=sudo
 PKGS=(build-essential cmake ninja-build pkg-config clang libclang-rt-14-dev
       libssl-dev libjansson-dev libsqlite3-dev libwslay-dev libhttp-parser-dev
       libqrencode-dev libseccomp-dev openssl sqlite3 tcpdump procps iproute2
-      python3)
+      python3 python3-cryptography)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

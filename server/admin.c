@@ -15,6 +15,8 @@
 
 #include "admin.h"
 #include "admin_proto.h"
+#include "ds.h"
+#include "enroll.h"
 #include "errors.h"
 #include "log.h"
 #include "spake2plus.h"
@@ -126,11 +128,33 @@ static int run_write(struct store *s, struct admin_job *j)
 	}
 }
 
+/* Revocation and disabling run in the delivery service's batch: the
+ * device leaves the registry, then the server proposes its removal from
+ * every group, in the transaction that revokes it. Should that
+ * transaction fail, the device stays out of the registry (refused at
+ * login) until the server restarts: failing closed. */
+static int run_removal(struct store *s, struct admin_job *j)
+{
+	bool revoke = j->op == ADMIN_OP_DEVICE_REVOKE;
+	int rc;
+
+	if ((rc = run_write(s, j)) != 0)
+		return rc;
+	if (revoke)
+		devices_remove(j->srv->devices, j->device.fingerprint);
+	else
+		devices_remove_user(j->srv->devices, j->name);
+	return ds_remove_devices(j->srv->ds, s, revoke ? j->name : NULL,
+				 revoke ? NULL : j->name);
+}
+
 static int run_admin(struct store *s, struct store_job *job)
 {
 	struct admin_job *j = (struct admin_job *)job;
 	int rc;
 
+	if (job->batched)
+		return run_removal(s, j);
 	switch (j->op) {
 	case ADMIN_OP_STATUS:
 		return s->ops->counts(s, &j->counts);
@@ -148,11 +172,6 @@ static int run_admin(struct store *s, struct store_job *job)
 		store_rollback(s);
 		return rc;
 	}
-	/* Committed: who may log in changes now. */
-	if (j->op == ADMIN_OP_USER_DISABLE)
-		devices_remove_user(j->srv->devices, j->name);
-	else if (j->op == ADMIN_OP_DEVICE_REVOKE)
-		devices_remove(j->srv->devices, j->device.fingerprint);
 	return 0;
 }
 
@@ -295,6 +314,14 @@ static void handle(struct admin *ad, const uint8_t *p, size_t n,
 		respond_error(w, admin_status_of(rc), NULL);
 		return;
 	}
+	if (req.op == ADMIN_OP_DEVICE_ENROLL) {
+		char actor[32];
+
+		snprintf(actor, sizeof(actor), "admin uid %u",
+			 (unsigned)getuid());
+		enroll_handle(ad->srv, actor, &req.body, w);
+		return;
+	}
 	if ((j = calloc(1, sizeof(*j))) == NULL) {
 		respond_error(w, ADMIN_E_INTERNAL, NULL);
 		return;
@@ -303,6 +330,8 @@ static void handle(struct admin *ad, const uint8_t *p, size_t n,
 	j->op = req.op;
 	j->out = w;
 	j->job.run = run_admin;
+	j->job.batched = req.op == ADMIN_OP_DEVICE_REVOKE ||
+			 req.op == ADMIN_OP_USER_DISABLE;
 	snprintf(j->actor, sizeof(j->actor), "admin uid %u",
 		 (unsigned)getuid());
 	if ((rc = take_request(j, &req)) != 0) {

@@ -41,6 +41,13 @@ void config_defaults(struct bwd_config *c)
 	c->max_message_size = 1024 * 1024;
 	c->max_preauth_message_size = 4096;
 	c->max_connections = 20000;
+	snprintf(c->ds_key, sizeof(c->ds_key), "ds/ds.key");
+	snprintf(c->ds_cert, sizeof(c->ds_cert), "ds/ds.crt");
+	c->message_retention = 30 * 86400;
+	c->max_group_messages = 100000;
+	c->key_package_low_water = 10;
+	c->max_key_packages = 1000;
+	c->purge_interval = 600;
 }
 
 static bool parse_u32(const char *v, uint32_t min, uint32_t max, uint32_t *out)
@@ -144,6 +151,28 @@ static bool set_string(char *dst, size_t size, const char *v)
 
 #define STR(field) set_string(c->field, sizeof(c->field), v)
 
+/* The delivery service's keys; false if unknown or malformed. */
+static bool apply_ds(struct bwd_config *c, const char *k, const char *v)
+{
+	if (strcmp(k, "ds_key") == 0)
+		return STR(ds_key);
+	if (strcmp(k, "ds_cert") == 0)
+		return STR(ds_cert);
+	if (strcmp(k, "message_retention") == 0)
+		return parse_duration(v, &c->message_retention) &&
+		       c->message_retention >= 60;
+	if (strcmp(k, "max_group_messages") == 0)
+		return parse_u32(v, 100, 100000000, &c->max_group_messages);
+	if (strcmp(k, "key_package_low_water") == 0)
+		return parse_u32(v, 0, 1000, &c->key_package_low_water);
+	if (strcmp(k, "max_key_packages") == 0)
+		return parse_u32(v, 1, 100000, &c->max_key_packages);
+	if (strcmp(k, "purge_interval") == 0)
+		return parse_duration(v, &c->purge_interval) &&
+		       c->purge_interval > 0;
+	return false;
+}
+
 /* Apply one key; false if the key is unknown or the value malformed. */
 static bool apply(struct bwd_config *c, const char *k, const char *v,
 		  unsigned *workers)
@@ -222,7 +251,7 @@ static bool apply(struct bwd_config *c, const char *k, const char *v,
 				  &c->max_preauth_message_size);
 	if (strcmp(k, "max_connections") == 0)
 		return parse_u32(v, 1, 10000000, &c->max_connections);
-	return false;
+	return apply_ds(c, k, v);
 }
 
 static char *trim(char *s)
@@ -288,6 +317,8 @@ static int finish(struct bwd_config *c, unsigned workers, char *err,
 	RESOLVE(admin_socket)
 	RESOLVE(database)
 	RESOLVE(log_file)
+	RESOLVE(ds_key)
+	RESOLVE(ds_cert)
 #undef RESOLVE
 	return 0;
 }

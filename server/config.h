@@ -44,6 +44,14 @@ struct bwd_config {
 	uint32_t max_message_size;        /* bytes, authenticated */
 	uint32_t max_preauth_message_size;
 	uint32_t max_connections;
+	/* the delivery service (docs/architecture.md) */
+	char ds_key[CONFIG_PATH_MAX];     /* its signature key, PKCS#8 PEM */
+	char ds_cert[CONFIG_PATH_MAX];    /* its certificate, PEM */
+	uint32_t message_retention;       /* seconds */
+	uint32_t max_group_messages;      /* kept per group */
+	uint32_t key_package_low_water;
+	uint32_t max_key_packages;        /* unclaimed, per device */
+	uint32_t purge_interval;          /* seconds */
 };
 
 /* Defaults, then the file's values, then paths resolved against data_dir.

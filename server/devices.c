@@ -113,6 +113,7 @@ int devices_add(struct devices *d, const struct store_device *dev)
 	if ((e = calloc(1, sizeof(*e))) == NULL)
 		return BW_ERR_NOMEM;
 	memcpy(e->fingerprint, dev->fingerprint, STORE_FINGERPRINT_LEN);
+	memcpy(e->ident.fingerprint, dev->fingerprint, STORE_FINGERPRINT_LEN);
 	copy_name(e->ident.id, dev->id);
 	copy_name(e->ident.user, dev->user);
 	copy_name(e->ident.name, dev->name);

@@ -21,6 +21,7 @@ struct device_ident {
 	char id[STORE_NAME_SIZE];
 	char user[STORE_NAME_SIZE];
 	char name[STORE_NAME_SIZE];
+	uint8_t fingerprint[STORE_FINGERPRINT_LEN]; /* of its certificate */
 };
 
 struct devices;

@@ -22,8 +22,12 @@
 	/* activation: -430..-439 */                                        \
 	X(BWD_ERR_ACTIVATION, -430, "activation failed")                    \
 	X(BWD_ERR_ISSUE, -431, "certificate issuance failed")               \
-	/* shutdown: -440..-449 */                                          \
-	X(BWD_ERR_STOPPING, -440, "server is shutting down")
+	/* shutdown: -440..-444 */                                          \
+	X(BWD_ERR_STOPPING, -440, "server is shutting down")                \
+	/* delivery service: -445..-449 */                                  \
+	X(BWD_ERR_DS_KEY, -445,                                             \
+	  "delivery service key or certificate unusable")                   \
+	X(BWD_ERR_REFUSED, -446, "request refused, nothing stored")
 
 enum bwd_err {
 #define BWD_ERR_ENUM(name, code, text) name = (code),

@@ -5,6 +5,7 @@
 
 #include "activation.h"
 #include "admin.h"
+#include "ds.h"
 #include "errors.h"
 #include "log.h"
 #include "privsep.h"
@@ -110,7 +111,8 @@ int server_start(struct bwd_server *srv)
 	}
 	if ((rc = load_devices(srv)) != 0 ||
 	    (rc = activation_keys_new(srv, &srv->activation)) != 0 ||
-	    (rc = load_ca_cert(srv)) != 0) {
+	    (rc = load_ca_cert(srv)) != 0 ||
+	    (rc = ds_start(srv, &srv->ds)) != 0) {
 		log_error("cannot prepare the server: %s", bwd_strerror(rc));
 		return rc;
 	}
@@ -139,6 +141,8 @@ void server_stop(struct bwd_server *srv)
 	srv->nworkers = 0;
 	storeq_stop(srv->store);
 	srv->store = NULL;
+	ds_free(srv->ds); /* nothing runs it once the store thread is gone */
+	srv->ds = NULL;
 	SSL_CTX_free(srv->ssl_ctx);
 	srv->ssl_ctx = NULL;
 	activation_keys_free(srv->activation);

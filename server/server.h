@@ -32,6 +32,7 @@ struct worker;
 struct privsep;
 struct activation_keys;
 struct admin;
+struct ds;
 
 struct bwd_server {
 	struct bwd_config cfg;
@@ -44,6 +45,7 @@ struct bwd_server {
 	char ca_fingerprint[CA_FINGERPRINT_TEXT_SIZE];
 	struct activation_keys *activation;
 	struct admin *admin;
+	struct ds *ds;              /* the delivery service (server/ds) */
 	struct worker **workers;
 	unsigned nworkers;
 	time_t started;

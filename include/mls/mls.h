@@ -663,6 +663,56 @@ int mls_public_group_load(const struct mls_config *cfg, const uint8_t *p,
 			  size_t n, struct mls_public_group **out);
 void mls_public_group_free(struct mls_public_group *pg);
 
+/* ---- what the delivery service checks without being a member ---- */
+
+/* The wire format of an MLSMessage (§6: 1 PublicMessage, 2 PrivateMessage,
+ * 3 Welcome, 4 GroupInfo, 5 KeyPackage) from its header alone, or 0 if
+ * the header is not mls10's. */
+uint16_t mls_message_wire_format(const uint8_t *msg, size_t len);
+
+/* A KeyPackage the delivery service accepted. */
+struct mls_key_package_info {
+	uint16_t suite;
+	uint8_t ref[MLS_MAX_SECRET_LEN]; /* §5.2 KeyPackageRef */
+	size_t ref_len;
+	uint64_t not_after; /* end of the leaf's lifetime */
+};
+
+/*
+ * §10.1: key_package (an MLSMessage) is a KeyPackage of suite
+ * (MLS_ERR_SUITE_MISMATCH otherwise) that its recipients would accept:
+ * version, init_key, capabilities, the leaf (lifetime containing cfg->now
+ * and at most cfg->max_lifetime long, credential through
+ * cfg->accept_credential) and both signatures, each failing with its own
+ * code. On success *out holds its KeyPackageRef and expiry.
+ */
+int mls_key_package_inspect(const struct mls_config *cfg, uint16_t suite,
+			    const uint8_t *key_package, size_t len,
+			    struct mls_key_package_info *out);
+
+/* §12.4.3.1: call fn with the KeyPackageRef of each EncryptedGroupSecrets
+ * of a Welcome (MLSMessage), in order; a non-zero return stops and is
+ * returned. *suite receives the Welcome's cipher suite. */
+int mls_welcome_recipients(const uint8_t *welcome, size_t len,
+			   uint16_t *suite,
+			   int (*fn)(void *arg, const uint8_t *ref,
+				     size_t ref_len),
+			   void *arg);
+
+/* What a GroupInfo (MLSMessage) declares, unverified: its signature and
+ * contents are checked by mls_public_group_new() and
+ * mls_public_group_check_group_info(). */
+struct mls_group_info_facts {
+	uint16_t suite;
+	uint64_t epoch;
+	bool ratchet_tree;    /* carries the ratchet_tree extension */
+	bool external_sender; /* sender_key is in external_senders */
+};
+
+int mls_group_info_facts(const uint8_t *group_info, size_t len,
+			 const uint8_t *sender_key, size_t sender_key_len,
+			 struct mls_group_info_facts *out);
+
 #ifdef __cplusplus
 }
 #endif

@@ -44,6 +44,7 @@ enum admin_op {
 	ADMIN_OP_DEVICE_LIST = 5,
 	ADMIN_OP_DEVICE_REVOKE = 6,
 	ADMIN_OP_ACTIVATION_CREATE = 7,
+	ADMIN_OP_DEVICE_ENROLL = 8, /* admin_enroll.h */
 };
 
 #define ADMIN_STATUSES(X)                                                   \

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "proto.h"
+#include "proto_int.h"
 
 const char *proto_status_text(uint16_t status)
 {
@@ -28,12 +29,12 @@ const char *proto_strerror(int err)
 	return bw_strerror(err);
 }
 
-static int read_span(struct bw_reader *r, size_t max, struct proto_span *s)
+int proto_read_span(struct bw_reader *r, size_t max, struct proto_span *s)
 {
 	return bw_read_opaque(r, max, &s->p, &s->n);
 }
 
-static int write_span(struct bw_writer *w, const struct proto_span *s)
+int proto_write_span(struct bw_writer *w, const struct proto_span *s)
 {
 	return bw_write_opaque(w, s->p, s->n);
 }
@@ -55,9 +56,9 @@ int proto_decode(const uint8_t *p, size_t n, size_t max_body,
 	bw_read_u32(&r, &m->request_id);
 	if (m->kind == PROTO_RESPONSE) {
 		bw_read_u16(&r, &m->status);
-		read_span(&r, PROTO_MAX_TEXT, &m->text);
+		proto_read_span(&r, PROTO_MAX_TEXT, &m->text);
 	}
-	read_span(&r, max_body, &m->body);
+	proto_read_span(&r, max_body, &m->body);
 	return bw_reader_finish(&r);
 }
 
@@ -69,9 +70,9 @@ int proto_encode(struct bw_writer *w, const struct proto_msg *m)
 	bw_write_u32(w, m->request_id);
 	if (m->kind == PROTO_RESPONSE) {
 		bw_write_u16(w, m->status);
-		write_span(w, &m->text);
+		proto_write_span(w, &m->text);
 	}
-	return write_span(w, &m->body);
+	return proto_write_span(w, &m->body);
 }
 
 int proto_encode_status(struct bw_writer *w, uint16_t type,
@@ -136,8 +137,7 @@ bool proto_label_valid(const uint8_t *p, size_t n)
 	return true;
 }
 
-/* Open the body of m for reading if it is the expected kind and type. */
-static int open_body(const struct proto_msg *m, uint8_t kind, uint16_t type,
+int proto_open_body(const struct proto_msg *m, uint8_t kind, uint16_t type,
 		     struct bw_reader *r)
 {
 	if (m->kind != kind || m->type != type)
@@ -153,11 +153,11 @@ int proto_decode_hello_req(const struct proto_msg *m,
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	if ((rc = open_body(m, PROTO_REQUEST, PROTO_T_HELLO, &r)) != 0)
+	if ((rc = proto_open_body(m, PROTO_REQUEST, PROTO_T_HELLO, &r)) != 0)
 		return rc;
 	bw_read_u8(&r, &out->min_version);
 	bw_read_u8(&r, &out->max_version);
-	read_span(&r, PROTO_MAX_SOFTWARE, &out->software);
+	proto_read_span(&r, PROTO_MAX_SOFTWARE, &out->software);
 	if (r.err == 0 && out->min_version > out->max_version)
 		bw_reader_fail(&r, BW_ERR_BAD_VALUE);
 	return bw_reader_finish(&r);
@@ -168,7 +168,7 @@ int proto_encode_hello_req(struct bw_writer *w,
 {
 	bw_write_u8(w, in->min_version);
 	bw_write_u8(w, in->max_version);
-	return write_span(w, &in->software);
+	return proto_write_span(w, &in->software);
 }
 
 int proto_decode_hello_resp(const struct proto_msg *m,
@@ -178,13 +178,13 @@ int proto_decode_hello_resp(const struct proto_msg *m,
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	if ((rc = open_body(m, PROTO_RESPONSE, PROTO_T_HELLO, &r)) != 0)
+	if ((rc = proto_open_body(m, PROTO_RESPONSE, PROTO_T_HELLO, &r)) != 0)
 		return rc;
 	bw_read_u8(&r, &out->version);
 	bw_read_optional(&r, &out->authenticated);
 	bw_read_u32(&r, &out->max_message);
-	read_span(&r, PROTO_MAX_HOST, &out->server_name);
-	read_span(&r, PROTO_MAX_SOFTWARE, &out->software);
+	proto_read_span(&r, PROTO_MAX_HOST, &out->server_name);
+	proto_read_span(&r, PROTO_MAX_SOFTWARE, &out->software);
 	return bw_reader_finish(&r);
 }
 
@@ -194,8 +194,8 @@ int proto_encode_hello_resp(struct bw_writer *w,
 	bw_write_u8(w, in->version);
 	bw_write_optional(w, in->authenticated);
 	bw_write_u32(w, in->max_message);
-	write_span(w, &in->server_name);
-	return write_span(w, &in->software);
+	proto_write_span(w, &in->server_name);
+	return proto_write_span(w, &in->software);
 }
 
 /* PING has the same body in both directions. */
@@ -207,13 +207,13 @@ int proto_decode_ping(const struct proto_msg *m, struct proto_ping *out)
 	if (m->type != PROTO_T_PING || m->kind == PROTO_PUSH)
 		return PROTO_ERR_TYPE;
 	bw_reader_init(&r, m->body.p, m->body.n);
-	read_span(&r, PROTO_MAX_PING, &out->data);
+	proto_read_span(&r, PROTO_MAX_PING, &out->data);
 	return bw_reader_finish(&r);
 }
 
 int proto_encode_ping(struct bw_writer *w, const struct proto_ping *in)
 {
-	return write_span(w, &in->data);
+	return proto_write_span(w, &in->data);
 }
 
 int proto_decode_whoami_resp(const struct proto_msg *m,
@@ -223,11 +223,11 @@ int proto_decode_whoami_resp(const struct proto_msg *m,
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	if ((rc = open_body(m, PROTO_RESPONSE, PROTO_T_WHOAMI, &r)) != 0)
+	if ((rc = proto_open_body(m, PROTO_RESPONSE, PROTO_T_WHOAMI, &r)) != 0)
 		return rc;
-	read_span(&r, PROTO_MAX_NAME, &out->user);
-	read_span(&r, PROTO_MAX_NAME, &out->device_id);
-	read_span(&r, PROTO_MAX_NAME, &out->device_name);
+	proto_read_span(&r, PROTO_MAX_NAME, &out->user);
+	proto_read_span(&r, PROTO_MAX_NAME, &out->device_id);
+	proto_read_span(&r, PROTO_MAX_NAME, &out->device_name);
 	bw_read_u64(&r, &out->server_time);
 	return bw_reader_finish(&r);
 }
@@ -235,9 +235,9 @@ int proto_decode_whoami_resp(const struct proto_msg *m,
 int proto_encode_whoami_resp(struct bw_writer *w,
 			     const struct proto_whoami_resp *in)
 {
-	write_span(w, &in->user);
-	write_span(w, &in->device_id);
-	write_span(w, &in->device_name);
+	proto_write_span(w, &in->user);
+	proto_write_span(w, &in->device_id);
+	proto_write_span(w, &in->device_name);
 	return bw_write_u64(w, in->server_time);
 }
 
@@ -283,11 +283,11 @@ int proto_decode_activate_params_req(const struct proto_msg *m,
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	if ((rc = open_body(m, PROTO_REQUEST, PROTO_T_ACTIVATE_PARAMS, &r)) !=
+	if ((rc = proto_open_body(m, PROTO_REQUEST, PROTO_T_ACTIVATE_PARAMS, &r)) !=
 	    0)
 		return rc;
-	read_span(&r, PROTO_MAX_NAME, &out->user);
-	read_span(&r, PROTO_MAX_CODE_ID, &out->code_id);
+	proto_read_span(&r, PROTO_MAX_NAME, &out->user);
+	proto_read_span(&r, PROTO_MAX_CODE_ID, &out->code_id);
 	if ((rc = bw_reader_finish(&r)) != 0)
 		return rc;
 	return check_names(&out->user, &out->code_id);
@@ -296,8 +296,8 @@ int proto_decode_activate_params_req(const struct proto_msg *m,
 int proto_encode_activate_params_req(
 	struct bw_writer *w, const struct proto_activate_params_req *in)
 {
-	write_span(w, &in->user);
-	return write_span(w, &in->code_id);
+	proto_write_span(w, &in->user);
+	return proto_write_span(w, &in->code_id);
 }
 
 int proto_decode_activate_params_resp(const struct proto_msg *m,
@@ -307,19 +307,19 @@ int proto_decode_activate_params_resp(const struct proto_msg *m,
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	if ((rc = open_body(m, PROTO_RESPONSE, PROTO_T_ACTIVATE_PARAMS, &r)) !=
+	if ((rc = proto_open_body(m, PROTO_RESPONSE, PROTO_T_ACTIVATE_PARAMS, &r)) !=
 	    0)
 		return rc;
-	read_span(&r, PROTO_MAX_SALT, &out->salt);
-	read_span(&r, PROTO_MAX_KDF_PARAMS, &out->kdf_params);
+	proto_read_span(&r, PROTO_MAX_SALT, &out->salt);
+	proto_read_span(&r, PROTO_MAX_KDF_PARAMS, &out->kdf_params);
 	return bw_reader_finish(&r);
 }
 
 int proto_encode_activate_params_resp(
 	struct bw_writer *w, const struct proto_activate_params_resp *in)
 {
-	write_span(w, &in->salt);
-	return write_span(w, &in->kdf_params);
+	proto_write_span(w, &in->salt);
+	return proto_write_span(w, &in->kdf_params);
 }
 
 int proto_decode_activate_start_req(const struct proto_msg *m,
@@ -329,11 +329,11 @@ int proto_decode_activate_start_req(const struct proto_msg *m,
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	if ((rc = open_body(m, PROTO_REQUEST, PROTO_T_ACTIVATE_START, &r)) != 0)
+	if ((rc = proto_open_body(m, PROTO_REQUEST, PROTO_T_ACTIVATE_START, &r)) != 0)
 		return rc;
-	read_span(&r, PROTO_MAX_NAME, &out->user);
-	read_span(&r, PROTO_MAX_CODE_ID, &out->code_id);
-	read_span(&r, PROTO_MAX_SHARE, &out->share_p);
+	proto_read_span(&r, PROTO_MAX_NAME, &out->user);
+	proto_read_span(&r, PROTO_MAX_CODE_ID, &out->code_id);
+	proto_read_span(&r, PROTO_MAX_SHARE, &out->share_p);
 	if ((rc = bw_reader_finish(&r)) != 0)
 		return rc;
 	return check_names(&out->user, &out->code_id);
@@ -342,9 +342,9 @@ int proto_decode_activate_start_req(const struct proto_msg *m,
 int proto_encode_activate_start_req(struct bw_writer *w,
 				    const struct proto_activate_start_req *in)
 {
-	write_span(w, &in->user);
-	write_span(w, &in->code_id);
-	return write_span(w, &in->share_p);
+	proto_write_span(w, &in->user);
+	proto_write_span(w, &in->code_id);
+	return proto_write_span(w, &in->share_p);
 }
 
 int proto_decode_activate_start_resp(const struct proto_msg *m,
@@ -354,19 +354,19 @@ int proto_decode_activate_start_resp(const struct proto_msg *m,
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	if ((rc = open_body(m, PROTO_RESPONSE, PROTO_T_ACTIVATE_START, &r)) !=
+	if ((rc = proto_open_body(m, PROTO_RESPONSE, PROTO_T_ACTIVATE_START, &r)) !=
 	    0)
 		return rc;
-	read_span(&r, PROTO_MAX_SHARE, &out->share_v);
-	read_span(&r, PROTO_MAX_CONFIRM, &out->confirm_v);
+	proto_read_span(&r, PROTO_MAX_SHARE, &out->share_v);
+	proto_read_span(&r, PROTO_MAX_CONFIRM, &out->confirm_v);
 	return bw_reader_finish(&r);
 }
 
 int proto_encode_activate_start_resp(
 	struct bw_writer *w, const struct proto_activate_start_resp *in)
 {
-	write_span(w, &in->share_v);
-	return write_span(w, &in->confirm_v);
+	proto_write_span(w, &in->share_v);
+	return proto_write_span(w, &in->confirm_v);
 }
 
 int proto_decode_activate_finish_req(const struct proto_msg *m,
@@ -376,12 +376,12 @@ int proto_decode_activate_finish_req(const struct proto_msg *m,
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	if ((rc = open_body(m, PROTO_REQUEST, PROTO_T_ACTIVATE_FINISH, &r)) !=
+	if ((rc = proto_open_body(m, PROTO_REQUEST, PROTO_T_ACTIVATE_FINISH, &r)) !=
 	    0)
 		return rc;
-	read_span(&r, PROTO_MAX_CONFIRM, &out->confirm_p);
-	read_span(&r, PROTO_MAX_SPKI, &out->spki);
-	read_span(&r, PROTO_MAX_NAME, &out->device_name);
+	proto_read_span(&r, PROTO_MAX_CONFIRM, &out->confirm_p);
+	proto_read_span(&r, PROTO_MAX_SPKI, &out->spki);
+	proto_read_span(&r, PROTO_MAX_NAME, &out->device_name);
 	if ((rc = bw_reader_finish(&r)) != 0)
 		return rc;
 	if (!proto_label_valid(out->device_name.p, out->device_name.n))
@@ -392,9 +392,9 @@ int proto_decode_activate_finish_req(const struct proto_msg *m,
 int proto_encode_activate_finish_req(
 	struct bw_writer *w, const struct proto_activate_finish_req *in)
 {
-	write_span(w, &in->confirm_p);
-	write_span(w, &in->spki);
-	return write_span(w, &in->device_name);
+	proto_write_span(w, &in->confirm_p);
+	proto_write_span(w, &in->spki);
+	return proto_write_span(w, &in->device_name);
 }
 
 int proto_decode_activate_finish_resp(const struct proto_msg *m,
@@ -404,21 +404,21 @@ int proto_decode_activate_finish_resp(const struct proto_msg *m,
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	if ((rc = open_body(m, PROTO_RESPONSE, PROTO_T_ACTIVATE_FINISH, &r)) !=
+	if ((rc = proto_open_body(m, PROTO_RESPONSE, PROTO_T_ACTIVATE_FINISH, &r)) !=
 	    0)
 		return rc;
-	read_span(&r, PROTO_MAX_NAME, &out->device_id);
-	read_span(&r, PROTO_MAX_CERT, &out->cert);
-	read_span(&r, PROTO_MAX_CERT, &out->ca_cert);
+	proto_read_span(&r, PROTO_MAX_NAME, &out->device_id);
+	proto_read_span(&r, PROTO_MAX_CERT, &out->cert);
+	proto_read_span(&r, PROTO_MAX_CERT, &out->ca_cert);
 	return bw_reader_finish(&r);
 }
 
 int proto_encode_activate_finish_resp(
 	struct bw_writer *w, const struct proto_activate_finish_resp *in)
 {
-	write_span(w, &in->device_id);
-	write_span(w, &in->cert);
-	return write_span(w, &in->ca_cert);
+	proto_write_span(w, &in->device_id);
+	proto_write_span(w, &in->cert);
+	return proto_write_span(w, &in->ca_cert);
 }
 
 void proto_activation_context(

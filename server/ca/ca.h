@@ -55,6 +55,16 @@ int ca_issue_device_cert(const struct ca *ca, const char *user,
 			 const char *device_id, const uint8_t *spki,
 			 size_t spki_len, uint32_t days, uint8_t **der,
 			 size_t *len);
+/* The delivery service's MLS credential (docs/ca.md): subject
+ * CN=CA_DS_COMMON_NAME, O=org, SAN URI bulwark:server/<server_name>,
+ * digitalSignature and no extended key usage, for a key of the type the
+ * suite signs with (as a device's). Validity 1..CA_SERVER_CERT_DAYS days,
+ * ending no later than the CA certificate. */
+#define CA_DS_URI_PREFIX "bulwark:server/"
+#define CA_DS_COMMON_NAME "Bulwark delivery service"
+int ca_issue_ds_cert(const struct ca *ca, const char *server_name,
+		     const uint8_t *spki, size_t spki_len, uint32_t days,
+		     uint8_t **der, size_t *len);
 /* A fresh P-256 key and a serverAuth certificate for server_name (SAN DNS
  * name or IP address), written to key_path (PEM, 0600) and cert_path
  * (PEM, 0644), neither of which may exist yet. */

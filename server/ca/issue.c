@@ -1,6 +1,7 @@
 /* issue.c - the certificates the CA issues: a device's (the core
  * operation, done in the monitor) and the server's TLS certificate (done
  * once by bulwarkctl init). Profiles in docs/ca.md. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -15,7 +16,8 @@
  * clients match the server by its subjectAltName anyway. */
 #define CN_MAX 64
 
-/* Extensions of every end-entity certificate; eku names its one use. */
+/* Extensions of every end-entity certificate; eku names its one use
+ * (NULL: none, the delivery service's MLS credential). */
 static int add_end_entity_exts(const struct ca *ca, X509 *cert,
 			       const char *eku)
 {
@@ -25,8 +27,9 @@ static int add_end_entity_exts(const struct ca *ca, X509 *cert,
 				  "critical,CA:FALSE")) != 0 ||
 	    (rc = ca_cert_add_ext(cert, ca->cert, NID_key_usage,
 				  "critical,digitalSignature")) != 0 ||
-	    (rc = ca_cert_add_ext(cert, ca->cert, NID_ext_key_usage, eku)) !=
-		    0 ||
+	    (eku != NULL && (rc = ca_cert_add_ext(cert, ca->cert,
+						  NID_ext_key_usage, eku)) !=
+				    0) ||
 	    (rc = ca_cert_add_ext(cert, ca->cert, NID_subject_key_identifier,
 				  "hash")) != 0 ||
 	    (rc = ca_cert_add_ext(cert, ca->cert, NID_authority_key_identifier,
@@ -58,6 +61,41 @@ int ca_issue_device_cert(const struct ca *ca, const char *user,
 			      X509_get0_notAfter(ca->cert), &cert)) != 0)
 		goto out;
 	if ((rc = add_end_entity_exts(ca, cert, "clientAuth")) != 0 ||
+	    (rc = ca_cert_add_san(cert, GEN_URI, uri)) != 0 ||
+	    (rc = ca->key->ops->sign_cert(ca->key, cert)) != 0)
+		goto out;
+	rc = ca_cert_to_der(cert, der, len);
+out:
+	X509_free(cert);
+	EVP_PKEY_free(pub);
+	ERR_clear_error();
+	return rc;
+}
+
+int ca_issue_ds_cert(const struct ca *ca, const char *server_name,
+		     const uint8_t *spki, size_t spki_len, uint32_t days,
+		     uint8_t **der, size_t *len)
+{
+	char uri[sizeof(CA_DS_URI_PREFIX) + CA_SERVER_NAME_MAX];
+	EVP_PKEY *pub = NULL;
+	X509 *cert = NULL;
+	int rc;
+
+	*der = NULL;
+	*len = 0;
+	if (!ca_server_name_valid(server_name))
+		return CA_ERR_SERVER_NAME;
+	if (days == 0 || days > CA_SERVER_CERT_DAYS)
+		return CA_ERR_VALIDITY;
+	snprintf(uri, sizeof(uri), "%s%s", CA_DS_URI_PREFIX, server_name);
+	/* The key signs MLS messages: the suite's type, as a device's. */
+	if ((rc = ca_device_key_parse(ca->suite, spki, spki_len, &pub)) != 0)
+		return rc;
+	if ((rc = ca_cert_new(CA_DS_COMMON_NAME, ca->org,
+			      X509_get_subject_name(ca->cert), pub, days,
+			      X509_get0_notAfter(ca->cert), &cert)) != 0)
+		goto out;
+	if ((rc = add_end_entity_exts(ca, cert, NULL)) != 0 ||
 	    (rc = ca_cert_add_san(cert, GEN_URI, uri)) != 0 ||
 	    (rc = ca->key->ops->sign_cert(ca->key, cert)) != 0)
 		goto out;

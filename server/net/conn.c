@@ -10,6 +10,7 @@
 #include <openssl/x509.h>
 
 #include "activation.h"
+#include "ds.h"
 #include "errors.h"
 #include "log.h"
 #include "tls.h"
@@ -187,6 +188,7 @@ static void flush(struct conn *c)
 		return;
 	}
 	set_interest(c);
+	ds_conn_drained(c);
 }
 
 void conn_close(struct conn *c, const char *why)
@@ -205,6 +207,7 @@ void conn_close(struct conn *c, const char *why)
 	close(c->fd);
 	c->fd = -1;
 	c->closed = true;
+	ds_conn_closed(c);
 	if (c->authenticated)
 		atomic_fetch_sub(&srv->authenticated, 1);
 	atomic_fetch_sub(&srv->connections, 1);
@@ -252,6 +255,25 @@ void conn_release(struct conn *c)
 	c->holds--;
 	if (c->closed)
 		return; /* the worker frees it now that nothing refers to it */
+	c->paused = false;
+	set_interest(c);
+	worker_defer(c->worker, c); /* frames may wait in the decoder */
+}
+
+void conn_ref(struct conn *c)
+{
+	c->holds++;
+	if (++c->queued_requests == CONN_MAX_QUEUED) {
+		c->paused = true;
+		set_interest(c);
+	}
+}
+
+void conn_unref(struct conn *c)
+{
+	c->holds--;
+	if (c->queued_requests-- != CONN_MAX_QUEUED || c->closed)
+		return;
 	c->paused = false;
 	set_interest(c);
 	worker_defer(c->worker, c); /* frames may wait in the decoder */

@@ -29,6 +29,11 @@
 struct worker;
 struct upgrade;
 struct activation;
+struct ds_session;
+
+/* Requests one authenticated connection may have queued at once; more
+ * wait in its socket until some are answered. */
+#define CONN_MAX_QUEUED 32u
 
 enum conn_state { CONN_TLS, CONN_HTTP, CONN_WS, CONN_CLOSING };
 /* Outcome of the last read from the TLS connection. */
@@ -93,6 +98,8 @@ struct conn {
 	/* ---- who, once authenticated; activation in progress ---- */
 	struct device_ident *ident;
 	struct activation *activation;
+	struct ds_session *ds;       /* its delivery, after HELLO */
+	uint16_t queued_requests;    /* delivery service jobs in flight */
 };
 
 /* A new connection on an accepted socket (non-blocking). */
@@ -111,6 +118,10 @@ void conn_close_ws(struct conn *c, uint16_t code, const char *reason);
  * the connection closed meanwhile, frees it. */
 void conn_hold(struct conn *c);
 void conn_release(struct conn *c);
+/* The same for a request that does not stop reading: up to
+ * CONN_MAX_QUEUED may be in flight at once (pipelining). */
+void conn_ref(struct conn *c);
+void conn_unref(struct conn *c);
 /* Activity: move the idle deadline forward. */
 void conn_touch(struct conn *c);
 /* Read decrypted bytes: > 0 bytes read, 0 nothing now (c->io says why). */

@@ -3,6 +3,7 @@
 #include <time.h>
 
 #include "activation.h"
+#include "ds.h"
 #include "log.h"
 #include "proto.h"
 #include "session.h"
@@ -83,6 +84,9 @@ static void on_hello(struct conn *c, const struct proto_msg *m)
 	proto_encode_hello_resp(w, &resp);
 	proto_end(w, mark);
 	session_send(c);
+	/* Then the device's backlog, and SYNCED. */
+	if (c->authenticated && !c->closed)
+		ds_on_hello(c);
 }
 
 static void on_ping(struct conn *c, const struct proto_msg *m)
@@ -139,7 +143,8 @@ static bool is_activation(uint16_t type)
 static bool is_known(uint16_t type)
 {
 	return type == PROTO_T_HELLO || type == PROTO_T_PING ||
-	       type == PROTO_T_WHOAMI || is_activation(type);
+	       type == PROTO_T_WHOAMI || is_activation(type) ||
+	       ds_handles(type);
 }
 
 /* Which requests the connection's state allows. */
@@ -167,7 +172,10 @@ static void dispatch(struct conn *c, const struct proto_msg *m)
 		on_whoami(c, m);
 		break;
 	default:
-		activation_on_request(c, m);
+		if (ds_handles(m->type))
+			ds_on_request(c, m);
+		else
+			activation_on_request(c, m);
 		break;
 	}
 }

@@ -291,7 +291,8 @@ static void close_all(struct worker *w)
 
 static bool finished(const struct worker *w)
 {
-	return w->stopping && w->conns == NULL && w->dead == NULL;
+	return w->stopping && w->conns == NULL && w->dead == NULL &&
+	       w->ds_sessions == 0;
 }
 
 static void *worker_main(void *arg)

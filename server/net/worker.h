@@ -25,6 +25,7 @@ struct worker {
 	struct conn **ready;    /* connections to continue after this round */
 	size_t nready, ready_cap;
 	uint32_t now;           /* seconds since the worker started */
+	unsigned ds_sessions;   /* delivery sessions not yet released */
 	uint64_t clock_base;    /* CLOCK_MONOTONIC at start, in seconds */
 	bool stopping;
 	/* Frames are built here before they are written: one per thread, so

@@ -269,6 +269,25 @@ int privsep_issue_device_cert(struct privsep *ps, const char *user,
 	return request_cert(ps, &req, cert_der, cert_len);
 }
 
+int privsep_issue_ds_cert(struct privsep *ps, const char *server_name,
+			  const uint8_t *spki_der, size_t spki_len,
+			  uint8_t **cert_der, size_t *cert_len)
+{
+	struct privsep_request req = {
+		.type = PRIVSEP_REQ_ISSUE_DS_CERT,
+		.spki = spki_der,
+		.spki_len = spki_len,
+	};
+
+	if (ps == NULL || server_name == NULL ||
+	    (spki_der == NULL && spki_len > 0) || cert_der == NULL ||
+	    cert_len == NULL)
+		return BW_ERR_INVALID_ARG;
+	req.server_name = (const uint8_t *)server_name;
+	req.server_name_len = strlen(server_name);
+	return request_cert(ps, &req, cert_der, cert_len);
+}
+
 int privsep_get_ca_cert(struct privsep *ps, uint8_t **cert_der,
 			size_t *cert_len)
 {

@@ -54,6 +54,24 @@ static int answer_issue_device_cert(const struct ca *ca,
 				    len);
 }
 
+/* The delivery service's credential: the name must be a server name (the
+ * CA checks it), the key the suite's signature type; the validity is the
+ * CA's fixed one for server certificates, never the caller's. */
+static int answer_issue_ds_cert(const struct ca *ca,
+				const struct privsep_request *req,
+				uint8_t **der, size_t *len)
+{
+	char name[CA_SERVER_NAME_MAX + 1];
+
+	if (req->server_name_len > CA_SERVER_NAME_MAX ||
+	    memchr(req->server_name, '\0', req->server_name_len) != NULL)
+		return CA_ERR_SERVER_NAME;
+	memcpy(name, req->server_name, req->server_name_len);
+	name[req->server_name_len] = '\0';
+	return ca_issue_ds_cert(ca, name, req->spki, req->spki_len,
+				CA_SERVER_CERT_DAYS, der, len);
+}
+
 /* The fixed request table. Nothing here signs caller-chosen bytes or
  * reveals key material: each answer is a certificate built by the CA to
  * its profile from checked fields. */
@@ -63,6 +81,7 @@ static const struct {
 } requests[] = {
 	{ PRIVSEP_REQ_GET_CA_CERT, answer_get_ca_cert },
 	{ PRIVSEP_REQ_ISSUE_DEVICE_CERT, answer_issue_device_cert },
+	{ PRIVSEP_REQ_ISSUE_DS_CERT, answer_issue_ds_cert },
 };
 
 static answer_fn lookup(uint8_t type)

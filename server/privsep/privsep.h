@@ -66,6 +66,17 @@ int privsep_issue_device_cert(struct privsep *ps, const char *user,
 			      size_t spki_len, uint32_t validity_days,
 			      uint8_t **cert_der, size_t *cert_len);
 
+/*
+ * Ask the monitor to certify the delivery service's signature key (SPKI,
+ * DER, of the suite's signature type) for server_name: the DS credential
+ * of docs/ca.md, with the CA's fixed validity for server certificates.
+ * As privsep_issue_device_cert: *cert_der is the caller's; blocking and
+ * thread-safe.
+ */
+int privsep_issue_ds_cert(struct privsep *ps, const char *server_name,
+			  const uint8_t *spki_der, size_t spki_len,
+			  uint8_t **cert_der, size_t *cert_len);
+
 /* The CA certificate the monitor signs with (DER, the caller's to free()).
  * Blocking; thread-safe. */
 int privsep_get_ca_cert(struct privsep *ps, uint8_t **cert_der,

@@ -16,6 +16,9 @@ int privsep_request_encode(struct bw_writer *w,
 		bw_write_opaque(w, req->device_id, req->device_id_len);
 		bw_write_opaque(w, req->spki, req->spki_len);
 		bw_write_u32(w, req->validity_days);
+	} else if (req->type == PRIVSEP_REQ_ISSUE_DS_CERT) {
+		bw_write_opaque(w, req->server_name, req->server_name_len);
+		bw_write_opaque(w, req->spki, req->spki_len);
 	}
 	return w->err;
 }
@@ -38,6 +41,11 @@ int privsep_request_decode(const uint8_t *msg, size_t len,
 			       &req->device_id_len);
 		bw_read_opaque(&r, CA_SPKI_MAX, &req->spki, &req->spki_len);
 		bw_read_u32(&r, &req->validity_days);
+		break;
+	case PRIVSEP_REQ_ISSUE_DS_CERT:
+		bw_read_opaque(&r, CA_SERVER_NAME_MAX, &req->server_name,
+			       &req->server_name_len);
+		bw_read_opaque(&r, CA_SPKI_MAX, &req->spki, &req->spki_len);
 		break;
 	default:
 		return PRIVSEP_ERR_UNKNOWN_REQUEST;
@@ -68,7 +76,7 @@ int privsep_reply_decode(const uint8_t *msg, size_t len,
 	bw_read_u16(&r, &magnitude);
 	if (r.err == 0 && magnitude > ERR_MAGNITUDE_MAX)
 		bw_reader_fail(&r, PRIVSEP_ERR_MALFORMED);
-	if (r.err == 0 && rep->type > PRIVSEP_REQ_ISSUE_DEVICE_CERT)
+	if (r.err == 0 && rep->type > PRIVSEP_REQ_LAST)
 		bw_reader_fail(&r, PRIVSEP_ERR_MALFORMED);
 	rep->err = -(int)magnitude;
 	if (r.err == 0 && magnitude == 0 && rep->type != PRIVSEP_READY)

@@ -11,6 +11,8 @@
  *     ISSUE_DEVICE_CERT (2)  opaque user<V> (<= 64), opaque device_id<V>
  *                            (<= 64), opaque spki<V> (<= 1024),
  *                            uint32 validity_days
+ *     ISSUE_DS_CERT (3)      opaque server_name<V> (<= 253),
+ *                            opaque spki<V> (<= 1024)
  *   reply   = uint8 type (the request's when it is in the table, else 0;
  *             READY for the start-up message),
  *             uint16 error (0, or the magnitude of a negative error code),
@@ -31,6 +33,8 @@ enum privsep_type {
 	PRIVSEP_READY = 0,
 	PRIVSEP_REQ_GET_CA_CERT = 1,
 	PRIVSEP_REQ_ISSUE_DEVICE_CERT = 2,
+	PRIVSEP_REQ_ISSUE_DS_CERT = 3,
+	PRIVSEP_REQ_LAST = PRIVSEP_REQ_ISSUE_DS_CERT,
 };
 
 /* Largest request: type, three varint headers, the fields at their limits. */
@@ -49,6 +53,8 @@ struct privsep_request {
 	const uint8_t *spki;
 	size_t spki_len;
 	uint32_t validity_days;
+	const uint8_t *server_name; /* ISSUE_DS_CERT */
+	size_t server_name_len;
 };
 
 /* A decoded reply; cert points into the message. */

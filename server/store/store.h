@@ -81,6 +81,14 @@ struct store_ops {
 	int (*begin)(struct store *s);
 	int (*commit)(struct store *s);
 	void (*rollback)(struct store *s);
+	/* Inside a transaction: a savepoint, its release, and undoing what
+	 * was done since it (which also releases it). One at a time. */
+	int (*savepoint)(struct store *s);
+	int (*release)(struct store *s);
+	void (*rollback_to)(struct store *s);
+	/* Outside any transaction, between batches: housekeeping that must
+	 * run on the store's own thread (SQLite: bounding the WAL). */
+	void (*between_batches)(struct store *s);
 
 	int (*user_add)(struct store *s, const char *name,
 			const char *display_name, int64_t now);
@@ -123,8 +131,11 @@ struct store_ops {
 			  struct bw_bytes *out);
 };
 
+struct store_ds_ops;
+
 struct store {
 	const struct store_ops *ops;
+	const struct store_ds_ops *ds; /* store_ds.h */
 };
 
 /* Open (creating or migrating as needed) the SQLite database at path. */

@@ -1,5 +1,7 @@
 /* store_queue.c - the store thread and its job queue. */
+#include <errno.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "errors.h"
 #include "log.h"
@@ -13,6 +15,21 @@ struct storeq {
 	struct store_job *head, **tail;
 	bool stopping;
 	struct store *store;
+	struct storeq_hooks hooks; /* set by storeq_set_hooks, under lock */
+	struct storeq_hooks now;   /* the store thread's copy of them */
+	time_t last_tick;
+};
+
+/* Jobs committed together at most: bounds a batch's latency and the
+ * memory its replies hold. */
+#define BATCH_MAX 4096
+
+/* The batched jobs run so far, waiting for their commit. */
+struct batch {
+	struct store_job *head, **tail;
+	unsigned n;
+	bool open; /* a transaction is open */
+	int rc;    /* BEGIN's result */
 };
 
 static void finish_job(struct storeq *q, struct store_job *job)
@@ -31,26 +48,113 @@ static void finish_job(struct storeq *q, struct store_job *job)
 	pthread_mutex_unlock(&q->lock);
 }
 
+/* Commit the open batch (one fsync), then finish its jobs in order and
+ * tell the hook; on failure every job of the batch carries the error. */
+static void batch_close(struct storeq *q, struct batch *b)
+{
+	struct store_job *job, *next;
+	int rc = b->rc;
+
+	if (!b->open)
+		return;
+	if (rc == 0 && (rc = store_commit(q->store)) != 0)
+		log_error("store: a batch of %u failed to commit: %s", b->n,
+			  bwd_strerror(rc));
+	if (rc != 0)
+		store_rollback(q->store);
+	for (job = b->head; job != NULL; job = next) {
+		next = job->next;
+		if (rc != 0)
+			job->rc = rc;
+		finish_job(q, job);
+	}
+	if (q->now.after_batch != NULL)
+		q->now.after_batch(q->now.arg, rc);
+	*b = (struct batch){ .tail = &b->head };
+}
+
+/* One batched job inside the batch's transaction, in its own savepoint. */
+static void batch_run(struct storeq *q, struct batch *b, struct store_job *job)
+{
+	struct store *s = q->store;
+
+	if (!b->open) {
+		b->open = true;
+		b->rc = store_begin(s);
+	}
+	if (b->rc == 0 && (job->rc = s->ops->savepoint(s)) == 0) {
+		if ((job->rc = job->run(s, job)) != 0)
+			s->ops->rollback_to(s);
+		else if ((job->rc = s->ops->release(s)) != 0)
+			b->rc = job->rc;
+	}
+	job->next = NULL;
+	*b->tail = job;
+	b->tail = &job->next;
+	if (++b->n == BATCH_MAX)
+		batch_close(q, b);
+}
+
+static void run_jobs(struct storeq *q, struct store_job *job)
+{
+	struct batch b = { .tail = &b.head };
+	struct store_job *next;
+
+	for (; job != NULL; job = next) {
+		next = job->next; /* finish_job hands job back */
+		if (job->batched) {
+			batch_run(q, &b, job);
+			continue;
+		}
+		batch_close(q, &b);
+		job->rc = job->run(q->store, job);
+		finish_job(q, job);
+	}
+	batch_close(q, &b);
+}
+
+static void tick(struct storeq *q)
+{
+	time_t now = time(NULL);
+
+	if (q->now.tick == NULL || now == q->last_tick)
+		return;
+	q->last_tick = now;
+	q->now.tick(q->now.arg, q->store);
+}
+
+/* Wait for jobs, waking once a second for the tick. */
+static void wait_for_work(struct storeq *q)
+{
+	struct timespec until;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 1;
+	while (q->head == NULL && !q->stopping)
+		if (pthread_cond_timedwait(&q->wake, &q->lock, &until) ==
+		    ETIMEDOUT)
+			return;
+}
+
 static void *store_thread(void *arg)
 {
 	struct storeq *q = arg;
-	struct store_job *job, *next;
+	struct store_job *job;
 
 	pthread_mutex_lock(&q->lock);
 	for (;;) {
-		while (q->head == NULL && !q->stopping)
-			pthread_cond_wait(&q->wake, &q->lock);
-		if (q->head == NULL)
-			break; /* stopping, and nothing left */
+		wait_for_work(q);
+		if (q->head == NULL && q->stopping)
+			break; /* nothing left */
 		job = q->head;
 		q->head = NULL;
 		q->tail = &q->head;
+		q->now = q->hooks;
 		pthread_mutex_unlock(&q->lock);
-		for (; job != NULL; job = next) {
-			next = job->next; /* finish_job hands job back */
-			job->rc = job->run(q->store, job);
-			finish_job(q, job);
-		}
+		run_jobs(q, job);
+		if (q->store->ops->between_batches != NULL)
+			q->store->ops->between_batches(q->store);
+		tick(q);
 		pthread_mutex_lock(&q->lock);
 	}
 	pthread_mutex_unlock(&q->lock);
@@ -95,6 +199,13 @@ static int enqueue(struct storeq *q, struct store_job *job)
 	pthread_cond_signal(&q->wake);
 	pthread_mutex_unlock(&q->lock);
 	return 0;
+}
+
+void storeq_set_hooks(struct storeq *q, const struct storeq_hooks *h)
+{
+	pthread_mutex_lock(&q->lock);
+	q->hooks = *h;
+	pthread_mutex_unlock(&q->lock);
 }
 
 int storeq_submit(struct storeq *q, struct store_job *job)

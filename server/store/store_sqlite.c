@@ -16,6 +16,7 @@
 
 #include "errors.h"
 #include "store.h"
+#include "store_sqlite_int.h"
 
 /* Schema migrations: entry i takes the schema from version i to i + 1.
  * Append only; never edit a released step. */
@@ -55,6 +56,8 @@ static const char *const migrations[] = {
 	"  action TEXT NOT NULL,"
 	"  subject TEXT NOT NULL,"
 	"  result TEXT NOT NULL);",
+	/* 2: the delivery service (store_ds.h) */
+	SQ_DS_SCHEMA,
 };
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -62,6 +65,9 @@ enum stmt_id {
 	ST_BEGIN,
 	ST_COMMIT,
 	ST_ROLLBACK,
+	ST_SAVEPOINT,
+	ST_RELEASE,
+	ST_ROLLBACK_TO,
 	ST_USER_ADD,
 	ST_USER_GET,
 	ST_USER_DISABLE,
@@ -91,6 +97,9 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
 	[ST_COMMIT] = "COMMIT",
 	[ST_ROLLBACK] = "ROLLBACK",
+	[ST_SAVEPOINT] = "SAVEPOINT job",
+	[ST_RELEASE] = "RELEASE job",
+	[ST_ROLLBACK_TO] = "ROLLBACK TO job",
 	[ST_USER_ADD] = "INSERT INTO users (name, display_name, created) "
 			"VALUES (?1, ?2, ?3)",
 	[ST_USER_GET] = "SELECT name, display_name, disabled, created "
@@ -132,12 +141,6 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_KEY_PUT] = "INSERT INTO server_keys (name, value) VALUES (?1, ?2)",
 };
 
-struct store_sqlite {
-	struct store base; /* first: a struct store * is a struct store_sqlite * */
-	sqlite3 *db;
-	sqlite3_stmt *st[ST_COUNT];
-};
-
 static struct store_sqlite *impl(struct store *s)
 {
 	return (struct store_sqlite *)s;
@@ -154,23 +157,28 @@ void store_activation_clear(struct store_activation *a)
 /* Prepared statement ready for binding: reset and unbound. */
 static sqlite3_stmt *stmt(struct store_sqlite *q, enum stmt_id id)
 {
-	sqlite3_reset(q->st[id]);
-	sqlite3_clear_bindings(q->st[id]);
-	return q->st[id];
+	return sq_ready(q->st[id]);
 }
 
-static int bind_text(sqlite3_stmt *st, int i, const char *v)
+sqlite3_stmt *sq_ready(sqlite3_stmt *st)
+{
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return st;
+}
+
+int sq_bind_text(sqlite3_stmt *st, int i, const char *v)
 {
 	return sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
 }
 
-static int bind_blob(sqlite3_stmt *st, int i, const void *p, size_t n)
+int sq_bind_blob(sqlite3_stmt *st, int i, const void *p, size_t n)
 {
 	/* An empty blob must still be a blob, not NULL. */
 	return sqlite3_bind_blob(st, i, n ? p : "", (int)n, SQLITE_STATIC);
 }
 
-static int map_rc(int rc)
+int sq_map_rc(int rc)
 {
 	switch (rc) {
 	case SQLITE_OK:
@@ -185,15 +193,15 @@ static int map_rc(int rc)
 }
 
 /* Run a statement that returns no rows; reset it whatever happens. */
-static int exec_stmt(sqlite3_stmt *st)
+int sq_exec(sqlite3_stmt *st)
 {
 	int rc = sqlite3_step(st);
 
 	sqlite3_reset(st);
-	return map_rc(rc);
+	return sq_map_rc(rc);
 }
 
-static void copy_text(char *dst, size_t size, sqlite3_stmt *st, int col)
+void sq_copy_text(char *dst, size_t size, sqlite3_stmt *st, int col)
 {
 	const unsigned char *v = sqlite3_column_text(st, col);
 	size_t n = v ? (size_t)sqlite3_column_bytes(st, col) : 0;
@@ -205,7 +213,7 @@ static void copy_text(char *dst, size_t size, sqlite3_stmt *st, int col)
 	dst[n] = '\0';
 }
 
-static int copy_blob(struct bw_bytes *dst, sqlite3_stmt *st, int col)
+int sq_copy_blob(struct bw_bytes *dst, sqlite3_stmt *st, int col)
 {
 	return bw_bytes_set(dst, sqlite3_column_blob(st, col),
 			    (size_t)sqlite3_column_bytes(st, col));
@@ -228,23 +236,53 @@ static void copy_fixed(uint8_t *dst, size_t size, size_t *len,
 
 static int sq_begin(struct store *s)
 {
-	return exec_stmt(stmt(impl(s), ST_BEGIN));
+	return sq_exec(stmt(impl(s), ST_BEGIN));
 }
 
 static int sq_commit(struct store *s)
 {
-	return exec_stmt(stmt(impl(s), ST_COMMIT));
+	return sq_exec(stmt(impl(s), ST_COMMIT));
+}
+
+/* Statements still in progress would keep a transaction open. */
+static void reset_all(struct store_sqlite *q)
+{
+	for (int i = 0; i < ST_COUNT; i++)
+		sqlite3_reset(q->st[i]);
+	sq_ds_reset(q);
 }
 
 static void sq_rollback(struct store *s)
 {
 	struct store_sqlite *q = impl(s);
 
-	/* Statements still in progress would keep the transaction open. */
-	for (int i = 0; i < ST_COUNT; i++)
-		sqlite3_reset(q->st[i]);
+	reset_all(q);
 	if (!sqlite3_get_autocommit(q->db))
-		(void)exec_stmt(stmt(q, ST_ROLLBACK));
+		(void)sq_exec(stmt(q, ST_ROLLBACK));
+}
+
+static void sq_between_batches(struct store *s)
+{
+	sq_checkpoint_restart(impl(s));
+}
+
+static int sq_savepoint(struct store *s)
+{
+	return sq_exec(stmt(impl(s), ST_SAVEPOINT));
+}
+
+static int sq_release(struct store *s)
+{
+	return sq_exec(stmt(impl(s), ST_RELEASE));
+}
+
+static void sq_rollback_to(struct store *s)
+{
+	struct store_sqlite *q = impl(s);
+
+	reset_all(q);
+	(void)sq_exec(stmt(q, ST_ROLLBACK_TO));
+	(void)sq_exec(stmt(q, ST_RELEASE));
 }
 
 /* ---- users ---- */
@@ -254,17 +292,17 @@ static int sq_user_add(struct store *s, const char *name,
 {
 	sqlite3_stmt *st = stmt(impl(s), ST_USER_ADD);
 
-	bind_text(st, 1, name);
-	bind_text(st, 2, display_name);
+	sq_bind_text(st, 1, name);
+	sq_bind_text(st, 2, display_name);
 	sqlite3_bind_int64(st, 3, now);
-	return exec_stmt(st);
+	return sq_exec(st);
 }
 
 static void row_user(sqlite3_stmt *st, struct store_user *u)
 {
 	memset(u, 0, sizeof(*u));
-	copy_text(u->name, sizeof(u->name), st, 0);
-	copy_text(u->display_name, sizeof(u->display_name), st, 1);
+	sq_copy_text(u->name, sizeof(u->name), st, 0);
+	sq_copy_text(u->display_name, sizeof(u->display_name), st, 1);
 	u->disabled = sqlite3_column_int(st, 2) != 0;
 	u->created = sqlite3_column_int64(st, 3);
 }
@@ -275,14 +313,14 @@ static int sq_user_get(struct store *s, const char *name,
 	sqlite3_stmt *st = stmt(impl(s), ST_USER_GET);
 	int rc;
 
-	bind_text(st, 1, name);
+	sq_bind_text(st, 1, name);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
 		row_user(st, out);
 	sqlite3_reset(st);
 	if (rc == SQLITE_DONE)
 		return BWD_ERR_NOT_FOUND;
-	return map_rc(rc);
+	return sq_map_rc(rc);
 }
 
 static int sq_user_disable(struct store *s, const char *name)
@@ -291,8 +329,8 @@ static int sq_user_disable(struct store *s, const char *name)
 	sqlite3_stmt *st = stmt(q, ST_USER_DISABLE);
 	int rc;
 
-	bind_text(st, 1, name);
-	if ((rc = exec_stmt(st)) != 0)
+	sq_bind_text(st, 1, name);
+	if ((rc = sq_exec(st)) != 0)
 		return rc;
 	return sqlite3_changes(q->db) == 1 ? 0 : BWD_ERR_NOT_FOUND;
 }
@@ -309,7 +347,7 @@ static int sq_user_list(struct store *s, store_user_fn fn, void *arg)
 		stop = fn(arg, &u);
 	}
 	sqlite3_reset(st);
-	return stop != 0 ? stop : map_rc(rc);
+	return stop != 0 ? stop : sq_map_rc(rc);
 }
 
 /* ---- devices ---- */
@@ -318,21 +356,21 @@ static int sq_device_add(struct store *s, const struct store_device *d)
 {
 	sqlite3_stmt *st = stmt(impl(s), ST_DEVICE_ADD);
 
-	bind_text(st, 1, d->id);
-	bind_text(st, 2, d->user);
-	bind_text(st, 3, d->name);
-	bind_blob(st, 4, d->fingerprint, sizeof(d->fingerprint));
-	bind_blob(st, 5, d->serial, d->serial_len);
+	sq_bind_text(st, 1, d->id);
+	sq_bind_text(st, 2, d->user);
+	sq_bind_text(st, 3, d->name);
+	sq_bind_blob(st, 4, d->fingerprint, sizeof(d->fingerprint));
+	sq_bind_blob(st, 5, d->serial, d->serial_len);
 	sqlite3_bind_int64(st, 6, d->created);
-	return exec_stmt(st);
+	return sq_exec(st);
 }
 
 static void row_device(sqlite3_stmt *st, struct store_device *d)
 {
 	memset(d, 0, sizeof(*d));
-	copy_text(d->id, sizeof(d->id), st, 0);
-	copy_text(d->user, sizeof(d->user), st, 1);
-	copy_text(d->name, sizeof(d->name), st, 2);
+	sq_copy_text(d->id, sizeof(d->id), st, 0);
+	sq_copy_text(d->user, sizeof(d->user), st, 1);
+	sq_copy_text(d->name, sizeof(d->name), st, 2);
 	copy_fixed(d->fingerprint, sizeof(d->fingerprint), NULL, st, 3);
 	copy_fixed(d->serial, sizeof(d->serial), &d->serial_len, st, 4);
 	d->created = sqlite3_column_int64(st, 5);
@@ -349,7 +387,7 @@ static int each_device(sqlite3_stmt *st, store_device_fn fn, void *arg)
 		stop = fn(arg, &d);
 	}
 	sqlite3_reset(st);
-	return stop != 0 ? stop : map_rc(rc);
+	return stop != 0 ? stop : sq_map_rc(rc);
 }
 
 static int sq_device_list(struct store *s, const char *user,
@@ -361,7 +399,7 @@ static int sq_device_list(struct store *s, const char *user,
 	if (user == NULL)
 		return each_device(stmt(q, ST_DEVICE_LIST_ALL), fn, arg);
 	st = stmt(q, ST_DEVICE_LIST_USER);
-	bind_text(st, 1, user);
+	sq_bind_text(st, 1, user);
 	return each_device(st, fn, arg);
 }
 
@@ -378,14 +416,14 @@ static int sq_device_revoke(struct store *s, const char *id, int64_t now,
 	sqlite3_stmt *st = stmt(q, ST_DEVICE_REVOKE);
 	int rc;
 
-	bind_text(st, 1, id);
+	sq_bind_text(st, 1, id);
 	sqlite3_bind_int64(st, 2, now);
-	if ((rc = exec_stmt(st)) != 0)
+	if ((rc = sq_exec(st)) != 0)
 		return rc;
 	if (sqlite3_changes(q->db) != 1)
 		return BWD_ERR_NOT_FOUND; /* unknown or already revoked */
 	st = stmt(q, ST_DEVICE_GET);
-	bind_text(st, 1, id);
+	sq_bind_text(st, 1, id);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
 		row_device(st, out);
@@ -406,24 +444,24 @@ static int sq_activation_add(struct store *s, const struct store_activation *a)
 	if (u.disabled)
 		return BWD_ERR_DISABLED;
 	st = stmt(impl(s), ST_ACT_ADD);
-	bind_text(st, 1, a->code_id);
-	bind_text(st, 2, a->user);
-	bind_blob(st, 3, a->w0.p, a->w0.len);
-	bind_blob(st, 4, a->l.p, a->l.len);
-	bind_blob(st, 5, a->salt.p, a->salt.len);
-	bind_blob(st, 6, a->kdf_params.p, a->kdf_params.len);
+	sq_bind_text(st, 1, a->code_id);
+	sq_bind_text(st, 2, a->user);
+	sq_bind_blob(st, 3, a->w0.p, a->w0.len);
+	sq_bind_blob(st, 4, a->l.p, a->l.len);
+	sq_bind_blob(st, 5, a->salt.p, a->salt.len);
+	sq_bind_blob(st, 6, a->kdf_params.p, a->kdf_params.len);
 	sqlite3_bind_int64(st, 7, a->created);
 	sqlite3_bind_int64(st, 8, a->expires);
-	return exec_stmt(st);
+	return sq_exec(st);
 }
 
 static int row_activation(sqlite3_stmt *st, struct store_activation *a)
 {
-	copy_text(a->user, sizeof(a->user), st, 0);
-	copy_text(a->code_id, sizeof(a->code_id), st, 1);
-	if (copy_blob(&a->w0, st, 2) != 0 || copy_blob(&a->l, st, 3) != 0 ||
-	    copy_blob(&a->salt, st, 4) != 0 ||
-	    copy_blob(&a->kdf_params, st, 5) != 0)
+	sq_copy_text(a->user, sizeof(a->user), st, 0);
+	sq_copy_text(a->code_id, sizeof(a->code_id), st, 1);
+	if (sq_copy_blob(&a->w0, st, 2) != 0 || sq_copy_blob(&a->l, st, 3) != 0 ||
+	    sq_copy_blob(&a->salt, st, 4) != 0 ||
+	    sq_copy_blob(&a->kdf_params, st, 5) != 0)
 		return BW_ERR_NOMEM;
 	a->created = sqlite3_column_int64(st, 6);
 	a->expires = sqlite3_column_int64(st, 7);
@@ -440,13 +478,13 @@ static int sq_activation_get(struct store *s, const char *user,
 	int rc, step;
 
 	memset(out, 0, sizeof(*out));
-	bind_text(st, 1, code_id);
-	bind_text(st, 2, user);
+	sq_bind_text(st, 1, code_id);
+	sq_bind_text(st, 2, user);
 	step = sqlite3_step(st);
 	if (step == SQLITE_ROW)
 		rc = row_activation(st, &a);
 	else
-		rc = step == SQLITE_DONE ? BWD_ERR_NOT_FOUND : map_rc(step);
+		rc = step == SQLITE_DONE ? BWD_ERR_NOT_FOUND : sq_map_rc(step);
 	sqlite3_reset(st);
 	if (rc != 0)
 		goto out;
@@ -464,9 +502,9 @@ static int update_code(struct store *s, enum stmt_id id, const char *user,
 	sqlite3_stmt *st = stmt(q, id);
 	int rc;
 
-	bind_text(st, 1, code_id);
-	bind_text(st, 2, user);
-	if ((rc = exec_stmt(st)) != 0)
+	sq_bind_text(st, 1, code_id);
+	sq_bind_text(st, 2, user);
+	if ((rc = sq_exec(st)) != 0)
 		return rc;
 	return sqlite3_changes(q->db) == 1 ? 0 : BWD_ERR_NOT_FOUND;
 }
@@ -492,11 +530,11 @@ static int sq_audit_add(struct store *s, int64_t now, const char *actor,
 	sqlite3_stmt *st = stmt(impl(s), ST_AUDIT_ADD);
 
 	sqlite3_bind_int64(st, 1, now);
-	bind_text(st, 2, actor);
-	bind_text(st, 3, action);
-	bind_text(st, 4, subject);
-	bind_text(st, 5, result);
-	return exec_stmt(st);
+	sq_bind_text(st, 2, actor);
+	sq_bind_text(st, 3, action);
+	sq_bind_text(st, 4, subject);
+	sq_bind_text(st, 5, result);
+	return sq_exec(st);
 }
 
 static int count_rows(struct store_sqlite *q, enum stmt_id id, uint32_t *out)
@@ -526,10 +564,10 @@ static int key_get(struct store_sqlite *q, const char *name,
 	sqlite3_stmt *st = stmt(q, ST_KEY_GET);
 	int rc;
 
-	bind_text(st, 1, name);
+	sq_bind_text(st, 1, name);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
-		rc = copy_blob(out, st, 0) == 0 ? 0 : BW_ERR_NOMEM;
+		rc = sq_copy_blob(out, st, 0) == 0 ? 0 : BW_ERR_NOMEM;
 	else
 		rc = rc == SQLITE_DONE ? BWD_ERR_NOT_FOUND : BWD_ERR_STORE;
 	sqlite3_reset(st);
@@ -553,9 +591,9 @@ static int sq_server_key(struct store *s, const char *name, size_t n,
 		goto out;
 	}
 	st = stmt(q, ST_KEY_PUT);
-	bind_text(st, 1, name);
-	bind_blob(st, 2, fresh.p, fresh.len);
-	if ((rc = exec_stmt(st)) != 0)
+	sq_bind_text(st, 1, name);
+	sq_bind_blob(st, 2, fresh.p, fresh.len);
+	if ((rc = sq_exec(st)) != 0)
 		goto out;
 	bw_bytes_move(out, &fresh);
 out:
@@ -569,8 +607,11 @@ static void sq_close(struct store *s)
 {
 	struct store_sqlite *q = impl(s);
 
-	for (int i = 0; i < ST_COUNT; i++)
+	sq_checkpointer_stop(q);
+	for (int i = 0; q->st != NULL && i < ST_COUNT; i++)
 		sqlite3_finalize(q->st[i]);
+	free(q->st);
+	sq_ds_finalize(q);
 	sqlite3_close(q->db);
 	free(q);
 }
@@ -580,6 +621,10 @@ static const struct store_ops sqlite_ops = {
 	.begin = sq_begin,
 	.commit = sq_commit,
 	.rollback = sq_rollback,
+	.savepoint = sq_savepoint,
+	.release = sq_release,
+	.rollback_to = sq_rollback_to,
+	.between_batches = sq_between_batches,
 	.user_add = sq_user_add,
 	.user_get = sq_user_get,
 	.user_disable = sq_user_disable,
@@ -643,10 +688,15 @@ static int migrate(sqlite3 *db)
 
 static int configure(sqlite3 *db)
 {
+	/* The delivery service's working set (the logs' last pages, the
+	 * idempotency index, the cursors) stays in memory: a page cache of
+	 * 64 MiB, and reads through a mapping instead of a copy. */
 	static const char pragmas[] = "PRAGMA journal_mode = WAL;"
 				      "PRAGMA synchronous = FULL;"
 				      "PRAGMA foreign_keys = ON;"
-				      "PRAGMA secure_delete = ON;";
+				      "PRAGMA secure_delete = ON;"
+				      "PRAGMA cache_size = -65536;"
+				      "PRAGMA mmap_size = 268435456;";
 
 	sqlite3_busy_timeout(db, 5000);
 	return sqlite3_exec(db, pragmas, NULL, NULL, NULL) == SQLITE_OK
@@ -663,6 +713,11 @@ int store_sqlite_open(const char *path, struct store **out)
 	if ((q = calloc(1, sizeof(*q))) == NULL)
 		return BW_ERR_NOMEM;
 	q->base.ops = &sqlite_ops;
+	q->base.ds = &sq_ds_ops;
+	if ((q->st = calloc(ST_COUNT, sizeof(*q->st))) == NULL) {
+		rc = BW_ERR_NOMEM;
+		goto out;
+	}
 	if (sqlite3_open_v2(path, &q->db,
 			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
 				    SQLITE_OPEN_NOMUTEX,
@@ -680,6 +735,9 @@ int store_sqlite_open(const char *path, struct store **out)
 			goto out;
 		}
 	}
+	if ((rc = sq_ds_prepare(q)) != 0 ||
+	    (rc = sq_checkpointer_start(q, path)) != 0)
+		goto out;
 	*out = &q->base;
 	q = NULL; /* transferred */
 out:

@@ -13,6 +13,7 @@
  *   bw_testclient hold HOST:PORT CERT KEY
  *   bw_testclient hold-device KEYSTORE PASSPHRASE_FILE
  *   bw_testclient call HOST:PORT TYPE [CERT KEY]
+ *   bw_testclient ds-... (the delivery service's commands, tc_ds.c)
  *
  * Exit status: 0 success, 1 refused by the server (the reason is printed),
  * 2 usage, 3 TLS handshake refused, 4 other failure.
@@ -35,6 +36,7 @@
 #include "device.h"
 #include "session.h"
 #include "spake2plus.h"
+#include "tc_ds.h"
 
 #define EXIT_REFUSED 1
 #define EXIT_USAGE 2
@@ -383,6 +385,12 @@ int main(int argc, char **argv)
 		return cmd_hold_device(argv + 2);
 	if (strcmp(cmd, "call") == 0 && (argc == 4 || argc == 6))
 		return cmd_call(argc - 2, argv + 2);
+	if (strncmp(cmd, "ds-", 3) == 0) {
+		int rc = tc_ds_main(argc - 1, argv + 1);
+
+		if (rc >= 0)
+			return rc;
+	}
 	fprintf(stderr, "usage: see the comment at the top of bw_testclient.c\n");
 	return EXIT_USAGE;
 }

@@ -24,7 +24,7 @@ conf() { sed -n "s/^$1 = //p" "$work/org/bulwarkd.conf"; }
 out=$("$ctl" init --data-dir "$work/org" --org "Acme Corp." 2>"$work/err")
 check "init succeeds" test $? -eq 0
 check "passphrase warning on stderr" grep -q "warning: the CA key's passphrase" "$work/err"
-for d in ca tls db; do check "dir $d is 0700" test "$(mode "$work/org/$d")" = 700; done
+for d in ca tls db ds; do check "dir $d is 0700" test "$(mode "$work/org/$d")" = 700; done
 check "ca.key 0600" test "$(mode "$work/org/ca/ca.key")" = 600
 check "passphrase 0600" test "$(mode "$work/org/ca/passphrase")" = 600
 check "server.key 0600" test "$(mode "$work/org/tls/server.key")" = 600
@@ -36,11 +36,21 @@ check "key does not open without it" bash -c "! openssl pkey -noout \
 	-in '$work/org/ca/ca.key' -passin pass:wrong"
 check "TLS certificate chains to the CA" openssl verify -x509_strict \
 	-purpose sslserver -CAfile "$work/org/ca/ca.crt" "$work/org/tls/server.crt"
+check "ds.key 0600" test "$(mode "$work/org/ds/ds.key")" = 600
+check "DS key is not encrypted, Ed25519 for suite 1" bash -c \
+	"openssl pkey -noout -text -in '$work/org/ds/ds.key' | grep -q ED25519"
+check "DS certificate chains to the CA" openssl verify -x509_strict \
+	-CAfile "$work/org/ca/ca.crt" "$work/org/ds/ds.crt"
+check "DS certificate names the server" bash -c "openssl x509 -noout -ext \
+	subjectAltName -in '$work/org/ds/ds.crt' | grep -q 'URI:bulwark:server/localhost'"
+check "DS certificate holds the DS key" test \
+	"$(openssl pkey -pubout -in "$work/org/ds/ds.key")" = \
+	"$(openssl x509 -noout -pubkey -in "$work/org/ds/ds.crt")"
 fp=$(openssl x509 -noout -fingerprint -sha256 -in "$work/org/ca/ca.crt" | cut -d= -f2)
 check "printed fingerprint is the CA's" grep -q "SHA256 $fp" <<<"$out"
 
 keys=$(grep -v '^#' "$work/org/bulwarkd.conf" | cut -d' ' -f1 | tr '\n' ' ')
-want="listen data_dir org_name server_name mls_suite workers tls_cert tls_key ca_cert ca_key ca_passphrase_file admin_socket database log_level activation_ttl activation_max_attempts device_cert_days "
+want="listen data_dir org_name server_name mls_suite workers tls_cert tls_key ca_cert ca_key ca_passphrase_file admin_socket database log_level activation_ttl activation_max_attempts device_cert_days ds_key ds_cert message_retention max_group_messages key_package_low_water "
 check "bulwarkd.conf has exactly the documented keys" test "$keys" = "$want"
 check "data_dir is absolute" test "$(conf data_dir)" = "$work/org"
 check "defaults" test "$(conf listen) $(conf server_name) $(conf mls_suite)" = "127.0.0.1:8443 localhost 1"

@@ -1,9 +1,10 @@
 /*
  * cmd_init.c - bulwarkctl init: create the organisation.
  *
- * Makes DIR/{ca,tls,db}, the CA (key encrypted under a passphrase, read from
- * the given file or generated into DIR/ca/passphrase), the server's TLS
- * certificate and DIR/bulwarkd.conf, then prints the CA fingerprint that
+ * Makes DIR/{ca,tls,db,ds}, the CA (key encrypted under a passphrase, read
+ * from the given file or generated into DIR/ca/passphrase), the server's TLS
+ * certificate, the delivery service's signature key and certificate
+ * (ds_key.h) and DIR/bulwarkd.conf, then prints the CA fingerprint that
  * devices will be shown at activation. It never overwrites an organisation,
  * and leaves nothing behind when it fails half way.
  */
@@ -21,6 +22,8 @@
 
 #include "ca.h"
 #include "commands.h"
+#include "ds_key.h"
+#include "errors.h"
 
 static const char init_usage[] =
 	"usage: bulwarkctl init --data-dir DIR --org NAME\n"
@@ -56,12 +59,14 @@ struct init_opts {
 struct org_paths {
 	char dir[PATH_MAX];
 	char ca_dir[PATH_MAX], tls_dir[PATH_MAX], db_dir[PATH_MAX];
+	char ds_dir[PATH_MAX];
 	char ca_key[PATH_MAX], ca_cert[PATH_MAX], passphrase[PATH_MAX];
 	char tls_key[PATH_MAX], tls_cert[PATH_MAX], conf[PATH_MAX];
+	char ds_key[PATH_MAX], ds_cert[PATH_MAX];
 };
 
 /* What init created, removed again in reverse order if it fails. */
-#define UNDO_MAX 12
+#define UNDO_MAX 16
 struct undo {
 	const char *path[UNDO_MAX];
 	bool is_dir[UNDO_MAX];
@@ -194,6 +199,9 @@ static bool make_paths(struct org_paths *p)
 	return join(p->ca_dir, p->dir, "ca") &&
 	       join(p->tls_dir, p->dir, "tls") &&
 	       join(p->db_dir, p->dir, "db") &&
+	       join(p->ds_dir, p->dir, "ds") &&
+	       join(p->ds_key, p->dir, "ds/ds.key") &&
+	       join(p->ds_cert, p->dir, "ds/ds.crt") &&
 	       join(p->ca_key, p->dir, "ca/ca.key") &&
 	       join(p->ca_cert, p->dir, "ca/ca.crt") &&
 	       join(p->passphrase, p->dir, "ca/passphrase") &&
@@ -217,7 +225,7 @@ static int make_dir(struct ctl *ctl, struct undo *u, const char *path)
 			strerror(errno));
 }
 
-/* The data directory, made absolute, and its three subdirectories. */
+/* The data directory, made absolute, and its four subdirectories. */
 static int make_dirs(struct ctl *ctl, struct undo *u, const char *data_dir,
 		     struct org_paths *p)
 {
@@ -230,7 +238,8 @@ static int make_dirs(struct ctl *ctl, struct undo *u, const char *data_dir,
 				strerror(errno));
 	if ((rc = make_dir(ctl, u, p->ca_dir)) != CTL_OK ||
 	    (rc = make_dir(ctl, u, p->tls_dir)) != CTL_OK ||
-	    (rc = make_dir(ctl, u, p->db_dir)) != CTL_OK)
+	    (rc = make_dir(ctl, u, p->db_dir)) != CTL_OK ||
+	    (rc = make_dir(ctl, u, p->ds_dir)) != CTL_OK)
 		return rc;
 	return CTL_OK;
 }
@@ -241,7 +250,7 @@ static int refuse_existing(struct ctl *ctl, const struct org_paths *p,
 			   bool generate_passphrase)
 {
 	const char *files[] = { p->conf, p->ca_key, p->ca_cert, p->tls_key,
-				p->tls_cert,
+				p->tls_cert, p->ds_key, p->ds_cert,
 				generate_passphrase ? p->passphrase : NULL };
 
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
@@ -278,6 +287,33 @@ static int get_passphrase(struct ctl *ctl, struct undo *u,
 	return CTL_OK;
 }
 
+/* The delivery service's signature key and its certificate from the CA. */
+static int make_ds_key(struct ctl *ctl, struct undo *u,
+		       const struct init_opts *o, const struct org_paths *p,
+		       const struct ca *ca)
+{
+	struct bw_bytes spki = { 0 };
+	uint8_t *der = NULL;
+	size_t len = 0;
+	int rc;
+
+	if ((rc = ds_key_create(o->suite, p->ds_key, &spki)) != 0)
+		return ctl_fail(ctl, rc, "creating the delivery service "
+				"key: %s", bwd_strerror(rc));
+	undo_add(u, p->ds_key, false);
+	if ((rc = ca_issue_ds_cert(ca, o->server_name, spki.p, spki.len,
+				   CA_SERVER_CERT_DAYS, &der, &len)) == 0 &&
+	    (rc = ds_cert_save(p->ds_cert, der, len)) == 0)
+		undo_add(u, p->ds_cert, false);
+	free(der);
+	bw_bytes_clear(&spki);
+	if (rc != 0)
+		return ctl_fail(ctl, rc,
+				"certifying the delivery service key: %s",
+				bwd_strerror(rc));
+	return CTL_OK;
+}
+
 static int make_ca(struct ctl *ctl, struct undo *u, const struct init_opts *o,
 		   const struct org_paths *p, const struct bw_bytes *pass,
 		   struct ca **ca)
@@ -296,7 +332,7 @@ static int make_ca(struct ctl *ctl, struct undo *u, const struct init_opts *o,
 				ca_strerror(rc));
 	undo_add(u, p->tls_key, false);
 	undo_add(u, p->tls_cert, false);
-	return CTL_OK;
+	return make_ds_key(ctl, u, o, p, *ca);
 }
 
 /* bulwarkd.conf's "key = value" syntax has no quoting: '#' after a space
@@ -326,7 +362,10 @@ static int write_conf(struct ctl *ctl, struct undo *u,
 		     "ca_passphrase_file = %s\n" "admin_socket = admin.sock\n"
 		     "database = db/bulwark.db\n" "log_level = info\n"
 		     "activation_ttl = 72h\n" "activation_max_attempts = 5\n"
-		     "device_cert_days = 365\n",
+		     "device_cert_days = 365\n" "ds_key = ds/ds.key\n"
+		     "ds_cert = ds/ds.crt\n" "message_retention = 30d\n"
+		     "max_group_messages = 100000\n"
+		     "key_package_low_water = 10\n",
 		     o->listen, p->dir, o->org, o->server_name, o->suite,
 		     passphrase_path);
 	if (n < 0 || (size_t)n >= sizeof(text))
