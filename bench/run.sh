@@ -255,6 +255,7 @@ remove_probes() {
 scenario_profile() {
   local mode=$1 out=$OUT/profile gen
   mkdir -p "$out"
+  scripts/deps.sh --bench
   remove_probes
   add_probes || die "perf probe failed (root and uprobes are needed)"
   trap 'remove_probes; stop_server' EXIT
