@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Set up and run every test: the normal build, the ASan+UBSan build, and a
 # short run of every libFuzzer target. Exits non-zero on any failure.
-#   FUZZ_SECONDS=N   seconds per fuzz target (default 20)
+#   FUZZ_SECONDS=N   seconds per fuzz target (default 10)
 #   SKIP_DEPS=1      do not install packages
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,4 +21,4 @@ ninja -C build-asan
   ctest --output-on-failure -j "$jobs")
 
 echo "== fuzz targets (libFuzzer, ASan+UBSan)"
-scripts/fuzz.sh "${FUZZ_SECONDS:-20}"
+scripts/fuzz.sh "${FUZZ_SECONDS:-10}"

@@ -82,6 +82,10 @@ class Org:
     # ---- the server process ----
 
     def start(self):
+        # A restart appends to the log: only what this process wrote counts
+        # (a killed predecessor's "listening on" and socket do not).
+        begin = os.path.getsize(self.log_path) if os.path.exists(
+            self.log_path) else 0
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen([self.args.bulwarkd, "-c", self.conf],
                                      stdout=log, stderr=subprocess.STDOUT)
@@ -90,7 +94,10 @@ class Org:
         while time.time() < deadline:
             if self.proc.poll() is not None:
                 raise Failure("bulwarkd exited at start:\n" + self.log())
-            if "listening on" in self.log() and os.path.exists(
+            with open(self.log_path, "rb") as f:
+                f.seek(begin)
+                started = b"listening on" in f.read()
+            if started and os.path.exists(
                     self.admin_socket):
                 return
             time.sleep(0.05)
