@@ -81,6 +81,8 @@ static void batch_run(struct storeq *q, struct batch *b, struct store_job *job)
 	if (!b->open) {
 		b->open = true;
 		b->rc = store_begin(s);
+		if (b->rc == 0 && s->ops->in_batch != NULL)
+			s->ops->in_batch(s);
 	}
 	if (b->rc == 0 && (job->rc = s->ops->savepoint(s)) == 0) {
 		if ((job->rc = job->run(s, job)) != 0)

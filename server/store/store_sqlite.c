@@ -15,7 +15,9 @@
 #include <sqlite3.h>
 
 #include "errors.h"
+#include "log.h"
 #include "store.h"
+#include "store_sqlite_index.h"
 #include "store_sqlite_int.h"
 
 /* Schema migrations: entry i takes the schema from version i to i + 1.
@@ -58,6 +60,8 @@ static const char *const migrations[] = {
 	"  result TEXT NOT NULL);",
 	/* 2: the delivery service (store_ds.h) */
 	SQ_DS_SCHEMA,
+	/* 3: its log in arrival order, acknowledgements appended */
+	SQ_LOG_SCHEMA,
 };
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -241,7 +245,11 @@ static int sq_begin(struct store *s)
 
 static int sq_commit(struct store *s)
 {
-	return sq_exec(stmt(impl(s), ST_COMMIT));
+	int rc = sq_exec(stmt(impl(s), ST_COMMIT));
+
+	if (rc == 0)
+		sq_ds_commit(impl(s));
+	return rc;
 }
 
 /* Statements still in progress would keep a transaction open. */
@@ -259,6 +267,8 @@ static void sq_rollback(struct store *s)
 	reset_all(q);
 	if (!sqlite3_get_autocommit(q->db))
 		(void)sq_exec(stmt(q, ST_ROLLBACK));
+	if (sq_ds_rollback(q) != 0)
+		log_error("store: cannot rebuild the message index");
 }
 
 static void sq_between_batches(struct store *s)
@@ -266,9 +276,18 @@ static void sq_between_batches(struct store *s)
 	sq_checkpoint_restart(impl(s));
 }
 
+static void sq_in_batch(struct store *s)
+{
+	sq_ds_in_batch(impl(s));
+}
+
 static int sq_savepoint(struct store *s)
 {
-	return sq_exec(stmt(impl(s), ST_SAVEPOINT));
+	int rc = sq_exec(stmt(impl(s), ST_SAVEPOINT));
+
+	if (rc == 0)
+		sq_ds_savepoint(impl(s));
+	return rc;
 }
 
 static int sq_release(struct store *s)
@@ -283,6 +302,7 @@ static void sq_rollback_to(struct store *s)
 	reset_all(q);
 	(void)sq_exec(stmt(q, ST_ROLLBACK_TO));
 	(void)sq_exec(stmt(q, ST_RELEASE));
+	sq_ds_rollback_to(q);
 }
 
 /* ---- users ---- */
@@ -612,6 +632,7 @@ static void sq_close(struct store *s)
 		sqlite3_finalize(q->st[i]);
 	free(q->st);
 	sq_ds_finalize(q);
+	sqi_free(q->ix);
 	sqlite3_close(q->db);
 	free(q);
 }
@@ -625,6 +646,7 @@ static const struct store_ops sqlite_ops = {
 	.release = sq_release,
 	.rollback_to = sq_rollback_to,
 	.between_batches = sq_between_batches,
+	.in_batch = sq_in_batch,
 	.user_add = sq_user_add,
 	.user_get = sq_user_get,
 	.user_disable = sq_user_disable,
@@ -735,7 +757,8 @@ int store_sqlite_open(const char *path, struct store **out)
 			goto out;
 		}
 	}
-	if ((rc = sq_ds_prepare(q)) != 0 ||
+	if ((rc = sq_ds_prepare(q)) != 0 || (rc = sqi_new(&q->ix)) != 0 ||
+	    (rc = sq_ds_load(q)) != 0 ||
 	    (rc = sq_checkpointer_start(q, path)) != 0)
 		goto out;
 	*out = &q->base;
