@@ -208,9 +208,9 @@ struct ds {
 	struct ds_accept accept;      /* any active device */
 	/* store thread */
 	struct ds_group **groups;
-	size_t group_buckets;
+	size_t group_buckets, n_groups;
 	struct ds_device **devices;
-	size_t device_buckets;
+	size_t device_buckets, n_devices;
 	uint64_t stamp;
 	struct ds_pushes *out;        /* one per worker */
 	time_t next_purge;

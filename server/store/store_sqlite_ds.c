@@ -1046,7 +1046,8 @@ static int drop_apply(struct store *s, struct drop *d, uint64_t limit,
 			rc = sq_exec(st);
 		}
 	}
-	qsort(d->rowids, d->n, sizeof(*d->rowids), cmp_rowid);
+	if (d->n > 1)
+		qsort(d->rowids, d->n, sizeof(*d->rowids), cmp_rowid);
 	for (i = 0; rc == 0 && i < d->n; i = j) {
 		for (j = i + 1; j < d->n && d->rowids[j] == d->rowids[j - 1] + 1;
 		     j++)
