@@ -199,7 +199,8 @@ static const char *const ds_sql[DS_COUNT] = {
 	[DS_ACK_ADD] = "INSERT INTO acks (gid, device, seq) VALUES (?1, ?2, ?3)",
 	[DS_ACK_FOLD] = "UPDATE members SET acked_seq = max(acked_seq, ?3) "
 			"WHERE gid = ?1 AND device = ?2",
-	[DS_ACK_LAST] = "SELECT max(id) FROM acks",
+	[DS_ACK_LAST] = "SELECT coalesce(min(id), 1) - 1, coalesce(max(id), 0) "
+			"FROM acks",
 	[DS_ACK_TRIM] = "DELETE FROM acks WHERE id <= ?1",
 	[DS_ACK_SCAN] = "SELECT gid, device, max(seq) FROM acks "
 			"GROUP BY gid, device",
@@ -291,6 +292,7 @@ void sq_ds_reset(struct store_sqlite *q)
 
 void sq_ds_finalize(struct store_sqlite *q)
 {
+	sq_fold_cancel(q);
 	for (int i = 0; q->ds != NULL && i < DS_COUNT; i++)
 		sqlite3_finalize(q->ds[i]);
 	free(q->ds);
@@ -1223,7 +1225,7 @@ static int forget_cursor(struct store *s, int64_t gid, const char *device)
 		return BWD_ERR_STORE;
 	if (gone) {
 		sqi_ack_remove(q->ix, a);
-		q->fold.pos = q->fold.next_pos = 0; /* the list moved */
+		sq_fold_cancel(q); /* its list may name the cursor */
 	}
 	return 0;
 }
@@ -1352,7 +1354,7 @@ int sq_ds_load(struct store_sqlite *q)
 	int rc;
 
 	sqi_reset(q->ix);
-	q->fold = (struct sq_fold){ 0 };
+	sq_fold_cancel(q);
 	if ((rc = load_log(q)) != 0 || (rc = load_acks(q)) != 0)
 		sqi_reset(q->ix);
 	return rc;
@@ -1374,7 +1376,7 @@ void sq_ds_commit(struct store_sqlite *q)
 	q->fold.pos = q->fold.next_pos;
 	q->fold.trimmed = q->fold.next_trimmed;
 	if (q->fold.upto != 0 && q->fold.trimmed >= q->fold.upto)
-		q->fold.upto = 0; /* the round is complete */
+		sq_fold_cancel(q); /* the round is complete */
 }
 
 int sq_ds_rollback(struct store_sqlite *q)
@@ -1384,46 +1386,91 @@ int sq_ds_rollback(struct store_sqlite *q)
 	return sqi_rollback(q->ix) ? 0 : sq_ds_load(q);
 }
 
-/* Cursors written to members per batch at most, entries looked at, and
- * acks rows deleted: a slice costs the batch well under a millisecond. */
-#define FOLD_UPDATES 128u
-#define FOLD_VISITS 4096u
+/* Cursors written to members per batch at most, and acks rows deleted:
+ * a slice costs the batch a few pages, since the cursors are written in
+ * members' key order. */
+#define FOLD_UPDATES 256u
 #define FOLD_TRIM 8192
-/* Seconds between the starts of two rounds. */
-#define FOLD_INTERVAL 2
+/* Seconds between the starts of two rounds: a cursor moved many times
+ * meanwhile is written once (scenario A moves each about once a second). */
+#define FOLD_INTERVAL 30
+
+void sq_fold_cancel(struct store_sqlite *q)
+{
+	free(q->fold.todo);
+	q->fold = (struct sq_fold){ .next_round = q->fold.next_round };
+}
+
+static int cmp_cursor(const void *a, const void *b)
+{
+	const struct sq_ack *x = *(struct sq_ack *const *)a,
+			    *y = *(struct sq_ack *const *)b;
+
+	if (x->gid != y->gid)
+		return x->gid < y->gid ? -1 : 1;
+	return strcmp(x->device, y->device);
+}
+
+/* The cursors ahead of members now, sorted. */
+static int fold_list(struct store_sqlite *q)
+{
+	size_t total = sqi_ack_total(q->ix), n = 0;
+	struct sq_ack *a;
+
+	if (total == 0)
+		return 0;
+	if ((q->fold.todo = calloc(total, sizeof(*q->fold.todo))) == NULL)
+		return BW_ERR_NOMEM;
+	for (size_t i = 0; i < total; i++) {
+		a = sqi_ack_at(q->ix, i);
+		if (a->acked > a->stored)
+			q->fold.todo[n++] = a;
+	}
+	if (n > 1)
+		qsort(q->fold.todo, n, sizeof(*q->fold.todo), cmp_cursor);
+	q->fold.n_todo = n;
+	return 0;
+}
 
 static int fold_start(struct store_sqlite *q)
 {
 	sqlite3_stmt *st = sq_ready(q->ds[DS_ACK_LAST]);
-	int64_t now = (int64_t)time(NULL), last;
+	int64_t now = (int64_t)time(NULL), first = 0, last = 0;
 	int rc;
 
 	if (now < q->fold.next_round)
 		return 0;
 	q->fold.next_round = now + FOLD_INTERVAL;
-	rc = sqlite3_step(st);
-	last = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		first = sqlite3_column_int64(st, 0);
+		last = sqlite3_column_int64(st, 1);
+	}
 	sqlite3_reset(st);
 	if (rc != SQLITE_ROW)
 		return BWD_ERR_STORE;
+	if (last == 0)
+		return 0;
 	/* Rows up to last exist before the round: every cursor they moved
-	 * is visited below, so they can go once it is over. */
+	 * is ahead of members now (or was written already), so they can go
+	 * once the list is written. */
+	if ((rc = fold_list(q)) != 0)
+		return rc;
 	q->fold.upto = last;
-	q->fold.pos = q->fold.next_pos = 0;
-	q->fold.trimmed = q->fold.next_trimmed = 0;
+	q->fold.trimmed = q->fold.next_trimmed = first;
 	return 0;
 }
 
 static int fold_slice(struct store_sqlite *q)
 {
-	size_t end = q->fold.pos + FOLD_VISITS, pos, written = 0;
+	size_t pos, end = q->fold.pos + FOLD_UPDATES;
 	struct sq_ack *a;
 	sqlite3_stmt *st;
 	int rc = 0;
 
-	for (pos = q->fold.pos; rc == 0 && pos < end && written < FOLD_UPDATES &&
-				(a = sqi_ack_at(q->ix, pos)) != NULL;
-	     pos++) {
+	if (end > q->fold.n_todo)
+		end = q->fold.n_todo;
+	for (pos = q->fold.pos; rc == 0 && pos < end; pos++) {
+		a = q->fold.todo[pos];
 		if (a->acked <= a->stored)
 			continue;
 		st = sq_ready(q->ds[DS_ACK_FOLD]);
@@ -1432,7 +1479,6 @@ static int fold_slice(struct store_sqlite *q)
 		sqlite3_bind_int64(st, 3, i64(a->acked));
 		if ((rc = sq_exec(st)) == 0)
 			rc = sqi_folding(q->ix, a);
-		written++;
 	}
 	q->fold.next_pos = pos;
 	return rc;
@@ -1460,7 +1506,7 @@ void sq_ds_in_batch(struct store_sqlite *q)
 		goto out;
 	if (q->fold.upto == 0)
 		return;
-	if (q->fold.pos < sqi_ack_total(q->ix))
+	if (q->fold.pos < q->fold.n_todo)
 		rc = fold_slice(q);
 	else
 		rc = fold_trim(q);

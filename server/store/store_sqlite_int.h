@@ -14,11 +14,16 @@
 struct sq_checkpointer;
 struct sq_index;
 
-/* Folding the cursors into members (store_sqlite_ds.c): a round visits
- * every cursor, a slice per batch, then deletes the acks rows up to
- * upto; next_* take effect when the batch commits. */
+struct sq_ack;
+
+/* Folding the cursors into members (store_sqlite_ds.c): a round writes
+ * every cursor ahead of members at its start, in members' key order, a
+ * slice per batch, then deletes the acks rows up to upto; next_* take
+ * effect when the batch commits. */
 struct sq_fold {
 	int64_t upto;       /* the round's last acks row; 0: no round */
+	struct sq_ack **todo;
+	size_t n_todo;
 	size_t pos, next_pos;
 	int64_t trimmed, next_trimmed;
 	int64_t next_round; /* time */
@@ -61,6 +66,8 @@ void sq_ds_savepoint(struct store_sqlite *q);
 void sq_ds_rollback_to(struct store_sqlite *q);
 void sq_ds_commit(struct store_sqlite *q);
 int sq_ds_rollback(struct store_sqlite *q);
+/* Drop the round in progress (a cursor of its list may be gone). */
+void sq_fold_cancel(struct store_sqlite *q);
 /* At the start of a batch's transaction: a slice of the cursors' fold. */
 void sq_ds_in_batch(struct store_sqlite *q);
 
