@@ -183,9 +183,14 @@ out:
 
 /* ---- the store thread's hooks ---- */
 
-static void after_batch(void *arg, int rc)
+static void *after_batch(void *arg, int rc)
 {
-	ds_pushes_flush(arg, rc);
+	return ds_pushes_take(arg, rc);
+}
+
+static void deliver(void *arg, void *taken)
+{
+	ds_pushes_deliver(arg, taken);
 }
 
 /* Retention, a bounded amount at a time (docs/protocol.md). */
@@ -231,6 +236,7 @@ static void tick(void *arg, struct store *s)
 int ds_start(struct bwd_server *srv, struct ds **out)
 {
 	struct storeq_hooks hooks = { .after_batch = after_batch,
+				      .deliver = deliver,
 				      .tick = tick };
 	struct ds *ds;
 	int suite = 0, rc;

@@ -112,6 +112,8 @@ struct ds_push {
 /* Pushes under construction, in a batch that one mail hands over. */
 struct ds_push_batch {
 	struct mail mail;
+	struct ds_push_batch *chain; /* a batch's, one per worker */
+	unsigned worker;
 	size_t n;
 	struct ds_push v[];
 };
@@ -291,8 +293,11 @@ int ds_push_kp_low(struct ds *ds, const char *device, uint32_t available);
  * writes are undone. */
 void ds_pushes_mark(struct ds *ds);
 void ds_pushes_rewind(struct ds *ds);
-/* After a batch: hand the pushes to the workers, or drop them (and the
- * cache, whose changes were not stored) if the batch failed. */
-void ds_pushes_flush(struct ds *ds, int rc);
+/* Store thread, after a batch: take its pushes (a chain for
+ * ds_pushes_deliver, NULL if none), or drop them (and the cache, whose
+ * changes were not stored) if the batch failed. */
+struct ds_push_batch *ds_pushes_take(struct ds *ds, int rc);
+/* Sync thread, once the batch is durable: hand them to the workers. */
+void ds_pushes_deliver(struct ds *ds, struct ds_push_batch *chain);
 
 #endif

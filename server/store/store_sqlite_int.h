@@ -36,6 +36,8 @@ struct store_sqlite {
 	sqlite3_stmt **ds; /* store_sqlite_ds.c's */
 	struct sq_checkpointer *checkpointer; /* store_checkpoint.c */
 	struct sq_index *ix; /* store_sqlite_index.h */
+	char *wal_path;      /* the WAL, synced by the queue's sync thread */
+	int wal_fd;          /* that thread's, opened at its first sync */
 	struct sq_fold fold;
 };
 
