@@ -27,6 +27,8 @@
 #include <stdint.h>
 #include <time.h>
 
+#include <openssl/evp.h>
+
 #include "codec.h"
 #include "devices.h"
 #include "ds.h"
@@ -172,6 +174,8 @@ struct ds_req {
 	struct bw_writer resp;
 	bool refused;            /* resp holds a refusal; writes were undone */
 	/* prepared on the worker */
+	uint8_t hash[STORE_HASH_LEN];      /* GROUP_COMMIT, _PROPOSE, _SEND:
+					    * SHA-256 of the body */
 	struct mls_public_group *new_view; /* GROUP_CREATE */
 	struct ds_kp *kps;                 /* KP_UPLOAD */
 	size_t n_kps;
@@ -208,6 +212,7 @@ struct ds {
 	struct mls_signer *signer;
 	struct bw_bytes credential;   /* TLS-encoded, for SERVER_INFO */
 	struct ds_accept accept;      /* any active device */
+	EVP_MD *sha256;               /* fetched once: the bodies' hash */
 	/* store thread */
 	struct ds_group **groups;
 	size_t group_buckets, n_groups;
