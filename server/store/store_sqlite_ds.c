@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "errors.h"
+#include "log.h"
 #include "store_sqlite_index.h"
 #include "store_sqlite_int.h"
 
@@ -1297,16 +1298,18 @@ static int purge(struct store *s, struct store_purge *p)
 
 /* ---- the index: rebuild, transactions, folding the cursors ---- */
 
-static int load_log(struct store_sqlite *q)
+static int load_log(struct store_sqlite *q, size_t *rows)
 {
 	sqlite3_stmt *st = sq_ready(q->ds[DS_LOG_SCAN]);
 	const char *sender;
 	uint64_t h;
 	int rc, err = 0;
 
+	*rows = 0;
 	while (err == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		int64_t gid = sqlite3_column_int64(st, 1);
 
+		(*rows)++;
 		sender = (const char *)sqlite3_column_text(st, 3);
 		h = sqlite3_column_bytes(st, 4) == PROTO_IDEMPOTENCY_KEY_LEN &&
 				    sender != NULL
@@ -1351,13 +1354,18 @@ static int load_acks(struct store_sqlite *q)
 
 int sq_ds_load(struct store_sqlite *q)
 {
+	size_t rows = 0;
 	int rc;
 
 	sqi_reset(q->ix);
 	sq_fold_cancel(q);
-	if ((rc = load_log(q)) != 0 || (rc = load_acks(q)) != 0)
+	if ((rc = load_log(q, &rows)) != 0 || (rc = load_acks(q)) != 0) {
 		sqi_reset(q->ix);
-	return rc;
+		return rc;
+	}
+	log_info("store: message index of %zu messages, %zu cursors: %zu KiB",
+		 rows, sqi_ack_total(q->ix), sqi_memory(q->ix) / 1024);
+	return 0;
 }
 
 void sq_ds_savepoint(struct store_sqlite *q)
