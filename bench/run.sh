@@ -139,13 +139,19 @@ EOF
   echo "$STAMP" >"$CACHE/stamp"
 }
 
-# A fresh copy of the organisation as the setup left it.
-fresh_server() {
-  local log_file=$1
+# A fresh copy of the organisation as the setup left it, at this run's
+# place and port (the cache may come from another checkout: BENCH_CACHE).
+fresh_org() {
   port_free
   rm -rf "$RUN/org"
+  mkdir -p "$RUN"
   cp -a "$CACHE/org-template" "$RUN/org"
-  start_server "$log_file"
+  printf 'data_dir = %s\nlisten = 127.0.0.1:%s\n' "$RUN/org" "$PORT" >>"$CONF"
+}
+
+fresh_server() {
+  fresh_org
+  start_server "$1"
 }
 
 load() {
@@ -291,9 +297,7 @@ scenario_profile() {
 # bulwarkd under callgrind, with 20 devices of A for $2 seconds.
 callgrind_run() {
   local mode=$1 secs=$2 out=$OUT/profile
-  port_free
-  rm -rf "$RUN/org"
-  cp -a "$CACHE/org-template" "$RUN/org"
+  fresh_org
   rm -f "$RUN/org/admin.sock"
   ulimit -n "$NOFILE"
   valgrind --tool=callgrind --callgrind-out-file="$out/callgrind.$secs" \

@@ -27,15 +27,6 @@
 #define WIRE_PUBLIC 1
 #define WIRE_PRIVATE 2
 
-/* SHA-256 of a request's body: what an idempotency key stands for. */
-static int body_hash(const struct ds_req *r, uint8_t out[STORE_HASH_LEN])
-{
-	return EVP_Digest(r->m.body.p, r->m.body.n, out, NULL, EVP_sha256(),
-			  NULL) == 1
-		       ? 0
-		       : BWD_ERR_STORE;
-}
-
 static void ds_public_key(const struct ds *ds, const uint8_t **p, size_t *n)
 {
 	mls_signer_public_key(ds->signer, p, n);
@@ -601,7 +592,7 @@ int ds_group_commit(struct ds *ds, struct store *s, struct ds_req *r)
 	struct proto_group_commit_req req;
 	struct mls_group_info_facts f;
 	struct commit_state cs = { 0 };
-	uint8_t hash[STORE_HASH_LEN];
+	const uint8_t *hash = r->hash; /* the worker made it */
 	struct ds_group *g;
 	const uint8_t *key;
 	size_t key_len;
@@ -612,7 +603,7 @@ int ds_group_commit(struct ds *ds, struct store *s, struct ds_req *r)
 	if ((rc = ds_group_find(ds, s, req.group_id.p, req.group_id.n, &g)) ==
 	    BWD_ERR_NOT_FOUND)
 		return ds_refuse(r, PROTO_E_UNKNOWN_GROUP, NULL);
-	if (rc != 0 || (rc = body_hash(r, hash)) != 0)
+	if (rc != 0)
 		return rc;
 	if ((rc = replay(s, r, g, &req.idempotency_key, hash)) != 0)
 		return rc < 0 ? rc : 0;
@@ -719,7 +710,7 @@ int ds_group_message(struct ds *ds, struct store *s, struct ds_req *r)
 {
 	bool send = r->m.type == PROTO_T_GROUP_SEND;
 	struct proto_group_message_req req;
-	uint8_t hash[STORE_HASH_LEN];
+	const uint8_t *hash = r->hash; /* the worker made it */
 	struct appended a = { 0 };
 	struct ds_group *g;
 	int rc;
@@ -729,7 +720,7 @@ int ds_group_message(struct ds *ds, struct store *s, struct ds_req *r)
 	if ((rc = ds_group_find(ds, s, req.group_id.p, req.group_id.n, &g)) ==
 	    BWD_ERR_NOT_FOUND)
 		return ds_refuse(r, PROTO_E_UNKNOWN_GROUP, NULL);
-	if (rc != 0 || (rc = body_hash(r, hash)) != 0)
+	if (rc != 0)
 		return rc;
 	if (!ds_group_has_device(g, r->who.id))
 		return ds_refuse(r, PROTO_E_NOT_MEMBER, NULL);

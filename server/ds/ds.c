@@ -183,9 +183,14 @@ out:
 
 /* ---- the store thread's hooks ---- */
 
-static void after_batch(void *arg, int rc)
+static void *after_batch(void *arg, int rc)
 {
-	ds_pushes_flush(arg, rc);
+	return ds_pushes_take(arg, rc);
+}
+
+static void deliver(void *arg, void *taken)
+{
+	ds_pushes_deliver(arg, taken);
 }
 
 /* Retention, a bounded amount at a time (docs/protocol.md). */
@@ -231,6 +236,7 @@ static void tick(void *arg, struct store *s)
 int ds_start(struct bwd_server *srv, struct ds **out)
 {
 	struct storeq_hooks hooks = { .after_batch = after_batch,
+				      .deliver = deliver,
 				      .tick = tick };
 	struct ds *ds;
 	int suite = 0, rc;
@@ -252,6 +258,11 @@ int ds_start(struct bwd_server *srv, struct ds **out)
 	ds->next_purge = time(NULL) + (time_t)srv->cfg.purge_interval;
 	if ((rc = load_identity(ds)) != 0 || (rc = ds_groups_init(ds)) != 0)
 		goto fail;
+	/* An explicit fetch: EVP_sha256() fetches again at every digest. */
+	if ((ds->sha256 = EVP_MD_fetch(NULL, "SHA2-256", NULL)) == NULL) {
+		rc = BWD_ERR_SYSTEM;
+		goto fail;
+	}
 	if ((ds->out = calloc(srv->cfg.workers, sizeof(*ds->out))) == NULL) {
 		rc = BW_ERR_NOMEM;
 		goto fail;
@@ -274,6 +285,7 @@ void ds_free(struct ds *ds)
 		ds_pushes_clear(&ds->out[i]);
 	free(ds->out);
 	ds_groups_free(ds);
+	EVP_MD_free(ds->sha256);
 	mls_signer_free(ds->signer);
 	bw_bytes_clear(&ds->credential);
 	free(ds);

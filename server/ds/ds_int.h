@@ -27,6 +27,8 @@
 #include <stdint.h>
 #include <time.h>
 
+#include <openssl/evp.h>
+
 #include "codec.h"
 #include "devices.h"
 #include "ds.h"
@@ -112,6 +114,8 @@ struct ds_push {
 /* Pushes under construction, in a batch that one mail hands over. */
 struct ds_push_batch {
 	struct mail mail;
+	struct ds_push_batch *chain; /* a batch's, one per worker */
+	unsigned worker;
 	size_t n;
 	struct ds_push v[];
 };
@@ -170,6 +174,8 @@ struct ds_req {
 	struct bw_writer resp;
 	bool refused;            /* resp holds a refusal; writes were undone */
 	/* prepared on the worker */
+	uint8_t hash[STORE_HASH_LEN];      /* GROUP_COMMIT, _PROPOSE, _SEND:
+					    * SHA-256 of the body */
 	struct mls_public_group *new_view; /* GROUP_CREATE */
 	struct ds_kp *kps;                 /* KP_UPLOAD */
 	size_t n_kps;
@@ -206,11 +212,12 @@ struct ds {
 	struct mls_signer *signer;
 	struct bw_bytes credential;   /* TLS-encoded, for SERVER_INFO */
 	struct ds_accept accept;      /* any active device */
+	EVP_MD *sha256;               /* fetched once: the bodies' hash */
 	/* store thread */
 	struct ds_group **groups;
-	size_t group_buckets;
+	size_t group_buckets, n_groups;
 	struct ds_device **devices;
-	size_t device_buckets;
+	size_t device_buckets, n_devices;
 	uint64_t stamp;
 	struct ds_pushes *out;        /* one per worker */
 	time_t next_purge;
@@ -291,8 +298,11 @@ int ds_push_kp_low(struct ds *ds, const char *device, uint32_t available);
  * writes are undone. */
 void ds_pushes_mark(struct ds *ds);
 void ds_pushes_rewind(struct ds *ds);
-/* After a batch: hand the pushes to the workers, or drop them (and the
- * cache, whose changes were not stored) if the batch failed. */
-void ds_pushes_flush(struct ds *ds, int rc);
+/* Store thread, after a batch: take its pushes (a chain for
+ * ds_pushes_deliver, NULL if none), or drop them (and the cache, whose
+ * changes were not stored) if the batch failed. */
+struct ds_push_batch *ds_pushes_take(struct ds *ds, int rc);
+/* Sync thread, once the batch is durable: hand them to the workers. */
+void ds_pushes_deliver(struct ds *ds, struct ds_push_batch *chain);
 
 #endif

@@ -14,6 +14,9 @@
 #include "pki.h"
 #include "server.h"
 
+/* Initial sizes; both tables double once they hold one entry per
+ * bucket, so a lookup stays one short chain whatever the organisation's
+ * size (scenario A: 20,000 groups). */
 #define GROUP_BUCKETS 1024u
 #define DEVICE_BUCKETS 1024u
 
@@ -59,6 +62,7 @@ void ds_groups_forget_all(struct ds *ds)
 		}
 		ds->groups[i] = NULL;
 	}
+	ds->n_groups = 0;
 }
 
 void ds_groups_free(struct ds *ds)
@@ -78,10 +82,37 @@ void ds_groups_free(struct ds *ds)
 
 /* ---- devices ---- */
 
+static size_t device_bucket(const struct ds *ds, const char *id)
+{
+	return hash((const uint8_t *)id, strlen(id)) &
+	       (ds->device_buckets - 1);
+}
+
+/* Twice the buckets, each chain relinked; on failure the table stays. */
+static void devices_grow(struct ds *ds)
+{
+	size_t old = ds->device_buckets;
+	struct ds_device **prev = ds->devices, *d, *next;
+
+	if ((ds->devices = calloc(2 * old, sizeof(*ds->devices))) == NULL) {
+		ds->devices = prev;
+		return;
+	}
+	ds->device_buckets = 2 * old;
+	for (size_t i = 0; i < old; i++)
+		for (d = prev[i]; d != NULL; d = next) {
+			size_t k = device_bucket(ds, d->id);
+
+			next = d->next;
+			d->next = ds->devices[k];
+			ds->devices[k] = d;
+		}
+	free(prev);
+}
+
 struct ds_device *ds_device_get(struct ds *ds, const char *id)
 {
-	size_t n = strlen(id), k = hash((const uint8_t *)id, n) &
-				   (ds->device_buckets - 1);
+	size_t n = strlen(id), k = device_bucket(ds, id);
 	struct ds_device *d;
 
 	for (d = ds->devices[k]; d != NULL; d = d->next)
@@ -90,6 +121,10 @@ struct ds_device *ds_device_get(struct ds *ds, const char *id)
 	if (n >= sizeof(d->id) || (d = calloc(1, sizeof(*d))) == NULL)
 		return NULL;
 	memcpy(d->id, id, n + 1);
+	if (++ds->n_devices > ds->device_buckets) {
+		devices_grow(ds);
+		k = device_bucket(ds, id);
+	}
 	d->next = ds->devices[k];
 	ds->devices[k] = d;
 	return d;
@@ -184,10 +219,34 @@ static size_t bucket(const struct ds *ds, const uint8_t *id, size_t n)
 	return hash(id, n) & (ds->group_buckets - 1);
 }
 
+static void groups_grow(struct ds *ds)
+{
+	size_t old = ds->group_buckets;
+	struct ds_group **prev = ds->groups, *g, *next;
+
+	if ((ds->groups = calloc(2 * old, sizeof(*ds->groups))) == NULL) {
+		ds->groups = prev;
+		return;
+	}
+	ds->group_buckets = 2 * old;
+	for (size_t i = 0; i < old; i++)
+		for (g = prev[i]; g != NULL; g = next) {
+			size_t k = bucket(ds, g->id, g->id_len);
+
+			next = g->next;
+			g->next = ds->groups[k];
+			ds->groups[k] = g;
+		}
+	free(prev);
+}
+
 static void link_group(struct ds *ds, struct ds_group *g)
 {
-	size_t k = bucket(ds, g->id, g->id_len);
+	size_t k;
 
+	if (++ds->n_groups > ds->group_buckets)
+		groups_grow(ds);
+	k = bucket(ds, g->id, g->id_len);
 	g->next = ds->groups[k];
 	ds->groups[k] = g;
 }
@@ -201,6 +260,7 @@ void ds_group_forget(struct ds *ds, struct ds_group *g)
 	if (*pg == NULL)
 		return;
 	*pg = g->next;
+	ds->n_groups--;
 	group_free(g);
 }
 

@@ -13,8 +13,10 @@
  *
  * Pushes: while a batch runs, each job appends its pushes to one growing
  * batch per worker (one entry per recipient connection, pointing at one
- * shared copy of the message); after the commit each worker gets its
- * batch in one mail, after the jobs' replies. A failed batch drops them.
+ * shared copy of the message); after the commit the store thread takes
+ * them, and once the commit is durable the store queue's sync thread
+ * gives each worker its batch in one mail, after the jobs' replies. A
+ * failed batch drops them.
  *
  * A session ends with a job that is not batched: it runs after the
  * batches before it were committed and handed out, and its reply, which
@@ -180,9 +182,10 @@ static void on_pushes(struct mail *m, void *receiver)
 	free(b);
 }
 
-void ds_pushes_flush(struct ds *ds, int rc)
+struct ds_push_batch *ds_pushes_take(struct ds *ds, int rc)
 {
 	struct bwd_server *srv = ds->srv;
+	struct ds_push_batch *chain = NULL;
 
 	for (unsigned i = 0; i < srv->cfg.workers; i++) {
 		struct ds_pushes *q = &ds->out[i];
@@ -195,12 +198,25 @@ void ds_pushes_flush(struct ds *ds, int rc)
 		}
 		q->b->n = q->n;
 		q->b->mail.fn = on_pushes;
-		worker_post(srv->workers[i], &q->b->mail);
-		memset(q, 0, sizeof(*q)); /* the worker has it */
+		q->b->worker = i;
+		q->b->chain = chain;
+		chain = q->b;
+		memset(q, 0, sizeof(*q)); /* the chain has it */
 	}
 	/* The cached groups may hold changes the store does not. */
 	if (rc != 0)
 		ds_groups_forget_all(ds);
+	return chain;
+}
+
+void ds_pushes_deliver(struct ds *ds, struct ds_push_batch *chain)
+{
+	struct ds_push_batch *next;
+
+	for (; chain != NULL; chain = next) {
+		next = chain->chain; /* the worker frees it */
+		worker_post(ds->srv->workers[chain->worker], &chain->mail);
+	}
 }
 
 /* ---- sessions: store thread ---- */

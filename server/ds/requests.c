@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/evp.h>
+
 #include "conn.h"
 #include "ds_int.h"
 #include "errors.h"
@@ -191,6 +193,16 @@ static bool users_distinct(const struct proto_kp_claim_req *req)
 	return true;
 }
 
+/* SHA-256 of the body, what an idempotency key stands for: on the
+ * worker, so that the store thread only compares it. */
+static int body_hash(struct ds_req *r)
+{
+	return EVP_Digest(r->m.body.p, r->m.body.n, r->hash, NULL,
+			  r->ds->sha256, NULL) == 1
+		       ? 0
+		       : BWD_ERR_STORE;
+}
+
 uint16_t ds_req_prepare(struct ds *ds, struct ds_req *r, const char **why)
 {
 	const struct proto_msg *m = &r->m;
@@ -223,14 +235,14 @@ uint16_t ds_req_prepare(struct ds *ds, struct ds_req *r, const char **why)
 			return PROTO_E_MALFORMED;
 		return ds_create_prepare(ds, r, &u.create, why);
 	case PROTO_T_GROUP_COMMIT:
-		return proto_decode_group_commit_req(m, &u.commit) == 0
-			       ? 0
-			       : PROTO_E_MALFORMED;
+		if (proto_decode_group_commit_req(m, &u.commit) != 0)
+			return PROTO_E_MALFORMED;
+		return body_hash(r) == 0 ? 0 : PROTO_E_BUSY;
 	case PROTO_T_GROUP_PROPOSE:
 	case PROTO_T_GROUP_SEND:
-		return proto_decode_group_message_req(m, &u.message) == 0
-			       ? 0
-			       : PROTO_E_MALFORMED;
+		if (proto_decode_group_message_req(m, &u.message) != 0)
+			return PROTO_E_MALFORMED;
+		return body_hash(r) == 0 ? 0 : PROTO_E_BUSY;
 	case PROTO_T_GROUP_INFO:
 		return proto_decode_group_ref(m, &u.ref) == 0
 			       ? 0

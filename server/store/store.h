@@ -89,6 +89,17 @@ struct store_ops {
 	/* Outside any transaction, between batches: housekeeping that must
 	 * run on the store's own thread (SQLite: bounding the WAL). */
 	void (*between_batches)(struct store *s);
+	/* Inside a batch's transaction, before its first job: housekeeping
+	 * whose writes ride on the batch's commit (SQLite: folding the
+	 * cursors). Its effects count only once the batch commits. */
+	void (*in_batch)(struct store *s);
+	/* Group commit off the store thread (store_queue.h). defer_sync:
+	 * from now on a commit does not wait for the disk (NULL: commits
+	 * are durable by themselves). sync: make every transaction
+	 * committed so far durable; called from the queue's sync thread
+	 * while the store thread goes on. */
+	int (*defer_sync)(struct store *s);
+	int (*sync)(struct store *s);
 
 	int (*user_add)(struct store *s, const char *name,
 			const char *display_name, int64_t now);

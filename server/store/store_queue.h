@@ -9,13 +9,24 @@
  *
  * Batched jobs (the delivery service's) share one transaction: the thread
  * takes every waiting job at once, runs consecutive batched jobs each in a
- * savepoint of one transaction (a job that fails is undone alone), commits
- * once - one fsync for all of them - and only then finishes them, so no
- * reply leaves before what it reports is durable. A job that is not
- * batched runs on its own, as before, after the open batch is committed.
+ * savepoint of one transaction (a job that fails is undone alone) and
+ * commits once. A job that is not batched runs on its own, after the open
+ * batch is committed.
+ *
+ * Group commit: the commit does not wait for the disk (store_ops.
+ * defer_sync). The store thread hands what it finished, in order, to a
+ * sync thread and goes on with the next batch; the sync thread makes
+ * everything committed so far durable with one sync (store_ops.sync) -
+ * covering every batch committed meanwhile - and only then finishes the
+ * jobs (replies) and delivers what each batch's hook took (pushes), in
+ * the order the store thread finished them. So no reply or push leaves
+ * before what it reports is durable, and the disk's latency is off the
+ * store thread's path.
  *
  *   store thread:  take all -> BEGIN, SAVEPOINT job1 ... jobN, COMMIT
- *                  -> finish job1..jobN (replies) -> hooks.after_batch(rc)
+ *                  -> taken = hooks.after_batch(rc) -> hand over
+ *   sync thread:   sync -> finish job1..jobN (replies)
+ *                  -> hooks.deliver(taken)
  */
 #ifndef BWD_STORE_QUEUE_H
 #define BWD_STORE_QUEUE_H
@@ -35,18 +46,22 @@ struct store_job {
 	int rc;                /* what run returned */
 	struct mailbox *reply; /* where the mail goes when done, or NULL */
 	struct mail mail;      /* posted to reply when done */
-	/* Without a reply: a detached job is handed to release() on the store
+	/* Without a reply: a detached job is handed to release() on the sync
 	 * thread when done (nobody waits for it). */
 	void (*release)(struct store_job *job);
 	bool batched; /* runs in the shared transaction (above) */
 	bool done;
 };
 
-/* What the store thread calls besides jobs, on its own thread. */
+/* What the queue calls besides jobs. */
 struct storeq_hooks {
-	/* After each batch's jobs were finished: rc is 0 when the batch
-	 * committed, else the error every one of its jobs got. */
-	void (*after_batch)(void *arg, int rc);
+	/* Store thread, after each batch's commit: rc is 0 when the batch
+	 * committed, else the error every one of its jobs gets. Returns
+	 * what deliver() gets once the batch is durable, after its jobs
+	 * were finished (NULL: nothing). */
+	void *(*after_batch)(void *arg, int rc);
+	/* Sync thread: hand out what after_batch took. */
+	void (*deliver)(void *arg, void *taken);
 	/* About once a second, between batches (periodic work). */
 	void (*tick)(void *arg, struct store *s);
 	void *arg;

@@ -7,15 +7,19 @@
  * PRAGMA user_version and is brought up to date by the migrations below,
  * each in its own transaction.
  */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <openssl/rand.h>
 #include <sqlite3.h>
 
 #include "errors.h"
+#include "log.h"
 #include "store.h"
+#include "store_sqlite_index.h"
 #include "store_sqlite_int.h"
 
 /* Schema migrations: entry i takes the schema from version i to i + 1.
@@ -58,6 +62,8 @@ static const char *const migrations[] = {
 	"  result TEXT NOT NULL);",
 	/* 2: the delivery service (store_ds.h) */
 	SQ_DS_SCHEMA,
+	/* 3: its log in arrival order, acknowledgements appended */
+	SQ_LOG_SCHEMA,
 };
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -241,7 +247,11 @@ static int sq_begin(struct store *s)
 
 static int sq_commit(struct store *s)
 {
-	return sq_exec(stmt(impl(s), ST_COMMIT));
+	int rc = sq_exec(stmt(impl(s), ST_COMMIT));
+
+	if (rc == 0)
+		sq_ds_commit(impl(s));
+	return rc;
 }
 
 /* Statements still in progress would keep a transaction open. */
@@ -259,6 +269,8 @@ static void sq_rollback(struct store *s)
 	reset_all(q);
 	if (!sqlite3_get_autocommit(q->db))
 		(void)sq_exec(stmt(q, ST_ROLLBACK));
+	if (sq_ds_rollback(q) != 0)
+		log_error("store: cannot rebuild the message index");
 }
 
 static void sq_between_batches(struct store *s)
@@ -266,9 +278,42 @@ static void sq_between_batches(struct store *s)
 	sq_checkpoint_restart(impl(s));
 }
 
+static void sq_in_batch(struct store *s)
+{
+	sq_ds_in_batch(impl(s));
+}
+
+/* A commit appends its frames to the WAL and no longer syncs it
+ * (synchronous=NORMAL: still synced before every checkpoint copies
+ * frames, so the database file never holds what the WAL may lose);
+ * sq_sync does, for every commit so far at once. */
+static int sq_defer_sync(struct store *s)
+{
+	return sqlite3_exec(impl(s)->db, "PRAGMA synchronous = NORMAL", NULL,
+			    NULL, NULL) == SQLITE_OK
+		       ? 0
+		       : BWD_ERR_STORE;
+}
+
+/* The sync thread's: fdatasync on the WAL reaches every frame written
+ * through SQLite's own descriptor (the same file). */
+static int sq_sync(struct store *s)
+{
+	struct store_sqlite *q = impl(s);
+
+	if (q->wal_fd < 0 &&
+	    (q->wal_fd = open(q->wal_path, O_RDWR | O_CLOEXEC)) < 0)
+		return BWD_ERR_STORE;
+	return fdatasync(q->wal_fd) == 0 ? 0 : BWD_ERR_STORE;
+}
+
 static int sq_savepoint(struct store *s)
 {
-	return sq_exec(stmt(impl(s), ST_SAVEPOINT));
+	int rc = sq_exec(stmt(impl(s), ST_SAVEPOINT));
+
+	if (rc == 0)
+		sq_ds_savepoint(impl(s));
+	return rc;
 }
 
 static int sq_release(struct store *s)
@@ -283,6 +328,7 @@ static void sq_rollback_to(struct store *s)
 	reset_all(q);
 	(void)sq_exec(stmt(q, ST_ROLLBACK_TO));
 	(void)sq_exec(stmt(q, ST_RELEASE));
+	sq_ds_rollback_to(q);
 }
 
 /* ---- users ---- */
@@ -612,7 +658,11 @@ static void sq_close(struct store *s)
 		sqlite3_finalize(q->st[i]);
 	free(q->st);
 	sq_ds_finalize(q);
+	sqi_free(q->ix);
 	sqlite3_close(q->db);
+	if (q->wal_fd >= 0)
+		close(q->wal_fd);
+	free(q->wal_path);
 	free(q);
 }
 
@@ -625,6 +675,9 @@ static const struct store_ops sqlite_ops = {
 	.release = sq_release,
 	.rollback_to = sq_rollback_to,
 	.between_batches = sq_between_batches,
+	.in_batch = sq_in_batch,
+	.defer_sync = sq_defer_sync,
+	.sync = sq_sync,
 	.user_add = sq_user_add,
 	.user_get = sq_user_get,
 	.user_disable = sq_user_disable,
@@ -714,6 +767,12 @@ int store_sqlite_open(const char *path, struct store **out)
 		return BW_ERR_NOMEM;
 	q->base.ops = &sqlite_ops;
 	q->base.ds = &sq_ds_ops;
+	q->wal_fd = -1;
+	if ((q->wal_path = malloc(strlen(path) + 5)) == NULL) {
+		rc = BW_ERR_NOMEM;
+		goto out;
+	}
+	snprintf(q->wal_path, strlen(path) + 5, "%s-wal", path);
 	if ((q->st = calloc(ST_COUNT, sizeof(*q->st))) == NULL) {
 		rc = BW_ERR_NOMEM;
 		goto out;
@@ -735,7 +794,8 @@ int store_sqlite_open(const char *path, struct store **out)
 			goto out;
 		}
 	}
-	if ((rc = sq_ds_prepare(q)) != 0 ||
+	if ((rc = sq_ds_prepare(q)) != 0 || (rc = sqi_new(&q->ix)) != 0 ||
+	    (rc = sq_ds_load(q)) != 0 ||
 	    (rc = sq_checkpointer_start(q, path)) != 0)
 		goto out;
 	*out = &q->base;

@@ -3,16 +3,23 @@
  * (store_ds.h): key packages, groups and their logs, membership
  * intervals with cursors, inboxes, backlogs and retention.
  *
- * The hot path, a message appended to a group, is one INSERT into
- * group_log; its UNIQUE index on (gid, sender, idem_key) turns a sender's
- * retry into a constraint error that the caller resolves with
- * log_find_key. Recipients are not written: each device's queue is the
- * log between its cursor and the end of its membership.
+ * The hot path writes only the rightmost page of append-only tables: a
+ * message is one INSERT into `messages` (rowids in arrival order, no
+ * secondary index), an acknowledgement one INSERT into `acks`. What an
+ * index on (gid, seq) and on the idempotency keys would give, and the
+ * cursors, are kept in memory (store_sqlite_index.h), rebuilt at open by
+ * one sequential scan; the cursors are folded into `members` in bulk, a
+ * bounded slice per batch (docs/storage.md). Recipients are not written:
+ * each device's queue is the log between its cursor and the end of its
+ * membership.
  */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "errors.h"
+#include "log.h"
+#include "store_sqlite_index.h"
 #include "store_sqlite_int.h"
 
 const char SQ_DS_SCHEMA[] =
@@ -71,6 +78,32 @@ const char SQ_DS_SCHEMA[] =
 	"CREATE INDEX inbox_by_welcome ON inbox (welcome);"
 	"CREATE INDEX inbox_by_time ON inbox (time);";
 
+/* Migration 3: the log in arrival order, acknowledgements appended. The
+ * old rows keep each group's seq order in their new rowids, which is
+ * what the in-memory index relies on. */
+const char SQ_LOG_SCHEMA[] =
+	"CREATE TABLE messages ("
+	"  id INTEGER PRIMARY KEY,"          /* arrival order */
+	"  gid INTEGER NOT NULL,"
+	"  seq INTEGER NOT NULL,"
+	"  kind INTEGER NOT NULL,"
+	"  time INTEGER NOT NULL,"
+	"  sender TEXT NOT NULL,"
+	"  idem_key BLOB,"
+	"  idem_hash BLOB,"
+	"  epoch INTEGER NOT NULL,"
+	"  payload BLOB NOT NULL);"
+	"INSERT INTO messages (gid, seq, kind, time, sender, idem_key,"
+	"  idem_hash, epoch, payload) SELECT gid, seq, kind, time, sender,"
+	"  idem_key, idem_hash, epoch, payload FROM group_log"
+	"  ORDER BY gid, seq;"
+	"DROP TABLE group_log;"
+	"CREATE TABLE acks ("
+	"  id INTEGER PRIMARY KEY,"
+	"  gid INTEGER NOT NULL,"
+	"  device TEXT NOT NULL,"
+	"  seq INTEGER NOT NULL);";
+
 enum ds_stmt {
 	DS_KP_ADD,
 	DS_KP_RETIRE_LAST_RESORT,
@@ -83,12 +116,18 @@ enum ds_stmt {
 	DS_GROUP_GET,
 	DS_GROUP_GET_GID,
 	DS_GROUP_UPDATE,
-	DS_LOG_LAST,
 	DS_LOG_APPEND,
-	DS_LOG_FIND_KEY,
+	DS_LOG_ROW_KEY,
+	DS_LOG_ROW,
+	DS_LOG_SCAN,
 	DS_MEMBER_JOIN,
 	DS_MEMBER_LEAVE,
-	DS_MEMBER_ACK,
+	DS_MEMBER_ACKED,
+	DS_ACK_ADD,
+	DS_ACK_FOLD,
+	DS_ACK_LAST,
+	DS_ACK_TRIM,
+	DS_ACK_SCAN,
 	DS_DEVICE_GROUPS,
 	DS_USER_GROUPS,
 	DS_WELCOME_ADD,
@@ -98,12 +137,12 @@ enum ds_stmt {
 	DS_INBOX_ACK,
 	DS_BACKLOG_INBOX,
 	DS_BACKLOG_MEMBERS,
-	DS_BACKLOG_RANGE,
-	DS_PURGE_LAST_SEQ,
-	DS_PURGE_ACKED,
+	DS_PURGE_GROUP_LAST,
+	DS_PURGE_RANGE,
 	DS_PURGE_OLD,
-	DS_PURGE_CAP,
-	DS_PURGE_MEMBERS,
+	DS_PURGE_CURSORS,
+	DS_PURGE_ENDED,
+	DS_PURGE_MEMBER,
 	DS_PURGE_INBOX,
 	DS_PURGE_WELCOMES,
 	DS_PURGE_KEY_PACKAGES,
@@ -141,18 +180,31 @@ static const char *const ds_sql[DS_COUNT] = {
 	[DS_GROUP_UPDATE] = "UPDATE groups SET epoch = ?2, last_seq = ?3, "
 			    "view = ?4, group_info = coalesce(?5, group_info) "
 			    "WHERE gid = ?1",
-	[DS_LOG_LAST] = "SELECT max(seq) FROM group_log WHERE gid = ?1",
-	[DS_LOG_APPEND] = "INSERT INTO group_log (gid, seq, kind, time, "
+	[DS_LOG_APPEND] = "INSERT INTO messages (gid, seq, kind, time, "
 			  "sender, idem_key, idem_hash, epoch, payload) "
 			  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-	[DS_LOG_FIND_KEY] = "SELECT seq, epoch, idem_hash FROM group_log "
-			    "WHERE gid = ?1 AND sender = ?2 AND idem_key = ?3",
+	/* A hit of the in-memory key hash, checked against its row. */
+	[DS_LOG_ROW_KEY] = "SELECT gid, sender, idem_key, seq, epoch, "
+			   "idem_hash FROM messages WHERE id = ?1",
+	[DS_LOG_ROW] = "SELECT kind, time, payload FROM messages WHERE id = ?1",
+	/* The index's rebuild: one pass in rowid order. */
+	[DS_LOG_SCAN] = "SELECT id, gid, seq, sender, idem_key FROM messages "
+			"ORDER BY id",
 	[DS_MEMBER_JOIN] = "INSERT INTO members (gid, device, joined_seq, "
 			   "acked_seq) VALUES (?1, ?2, ?3, ?3)",
 	[DS_MEMBER_LEAVE] = "UPDATE members SET left_seq = ?3 WHERE gid = ?1 "
 			    "AND device = ?2 AND left_seq = 0",
-	[DS_MEMBER_ACK] = "UPDATE members SET acked_seq = max(acked_seq, ?3) "
-			  "WHERE gid = ?1 AND device = ?2",
+	/* NULL when the device never was a member. */
+	[DS_MEMBER_ACKED] = "SELECT max(acked_seq) FROM members "
+			    "WHERE gid = ?1 AND device = ?2",
+	[DS_ACK_ADD] = "INSERT INTO acks (gid, device, seq) VALUES (?1, ?2, ?3)",
+	[DS_ACK_FOLD] = "UPDATE members SET acked_seq = max(acked_seq, ?3) "
+			"WHERE gid = ?1 AND device = ?2",
+	[DS_ACK_LAST] = "SELECT coalesce(min(id), 1) - 1, coalesce(max(id), 0) "
+			"FROM acks",
+	[DS_ACK_TRIM] = "DELETE FROM acks WHERE id <= ?1",
+	[DS_ACK_SCAN] = "SELECT gid, device, max(seq) FROM acks "
+			"GROUP BY gid, device",
 	[DS_DEVICE_GROUPS] = "SELECT gid FROM members WHERE device = ?1 "
 			     "AND left_seq = 0 ORDER BY gid",
 	[DS_USER_GROUPS] =
@@ -174,46 +226,26 @@ static const char *const ds_sql[DS_COUNT] = {
 		"SELECT i.seq, i.time, w.payload FROM inbox i "
 		"JOIN welcomes w ON w.id = i.welcome "
 		"WHERE i.device = ?1 AND i.seq > ?2 ORDER BY i.seq LIMIT ?3",
-	/* A device's memberships with something left to read, then each
-	 * one's range of its group's log: both in the order of a key, so a
-	 * page costs its own size whatever the backlog's. */
+	/* A device's memberships that may have something left to read (the
+	 * cursor in memory may be ahead of acked_seq), in the order of a
+	 * key; each one's range of the log is then read by rowid. */
 	[DS_BACKLOG_MEMBERS] =
 		"SELECT m.gid, max(m.joined_seq, m.acked_seq), m.left_seq, "
 		"g.group_id FROM members m JOIN groups g ON g.gid = m.gid "
 		"WHERE m.device = ?1 AND m.gid >= ?2 AND (m.left_seq = 0 OR "
 		"m.acked_seq < m.left_seq) ORDER BY m.gid, m.joined_seq",
-	[DS_BACKLOG_RANGE] =
-		"SELECT seq, kind, time, payload FROM group_log WHERE gid = ?1 "
-		"AND seq > ?2 AND seq <= ?3 ORDER BY seq LIMIT ?4",
-	/* Before anything is deleted, each group remembers its last seq. */
-	[DS_PURGE_LAST_SEQ] =
-		"UPDATE groups SET last_seq = max(last_seq, coalesce("
-		"(SELECT max(seq) FROM group_log l "
-		"WHERE l.gid = groups.gid), 0))",
-	/* Everything every device still due has acknowledged: each
-	 * group's floor first, then a range of its log's key. */
-	[DS_PURGE_ACKED] =
-		"WITH floors AS MATERIALIZED (SELECT g.gid AS gid, coalesce(("
-		"SELECT min(max(m.joined_seq, m.acked_seq)) FROM members m "
-		"WHERE m.gid = g.gid AND (m.left_seq = 0 OR "
-		"m.acked_seq < m.left_seq)), g.last_seq) AS floor "
-		"FROM groups g) "
-		"DELETE FROM group_log WHERE (gid, seq) IN ("
-		"SELECT l.gid, l.seq FROM floors f JOIN group_log l "
-		"ON l.gid = f.gid AND l.seq <= f.floor LIMIT ?1)",
-	[DS_PURGE_OLD] = "DELETE FROM group_log WHERE (gid, seq) IN ("
-			 "SELECT gid, seq FROM group_log WHERE time < ?1 "
-			 "LIMIT ?2)",
-	/* CROSS JOIN keeps this order: each group's range of its log. */
-	[DS_PURGE_CAP] = "DELETE FROM group_log WHERE (gid, seq) IN ("
-			 "SELECT l.gid, l.seq FROM groups g CROSS JOIN "
-			 "group_log l ON l.gid = g.gid AND "
-			 "l.seq <= g.last_seq - ?1 LIMIT ?2)",
-	/* Memberships that ended and have nothing left to deliver. */
-	[DS_PURGE_MEMBERS] =
-		"DELETE FROM members WHERE left_seq != 0 AND "
-		"(acked_seq >= left_seq OR NOT EXISTS (SELECT 1 FROM group_log "
-		"l WHERE l.gid = members.gid AND l.seq = members.left_seq))",
+	/* A group whose log empties remembers its last seq. */
+	[DS_PURGE_GROUP_LAST] = "UPDATE groups SET last_seq = "
+				"max(last_seq, ?2) WHERE gid = ?1",
+	[DS_PURGE_RANGE] = "DELETE FROM messages WHERE id BETWEEN ?1 AND ?2",
+	[DS_PURGE_OLD] = "SELECT gid, seq FROM messages WHERE time < ?1 "
+			 "ORDER BY id LIMIT ?2",
+	[DS_PURGE_CURSORS] = "SELECT gid, device, joined_seq, left_seq, "
+			     "acked_seq FROM members",
+	[DS_PURGE_ENDED] = "SELECT gid, device, joined_seq, left_seq, "
+			   "acked_seq FROM members WHERE left_seq != 0",
+	[DS_PURGE_MEMBER] = "DELETE FROM members WHERE gid = ?1 AND "
+			    "device = ?2 AND joined_seq = ?3",
 	[DS_PURGE_INBOX] = "DELETE FROM inbox WHERE (device, seq) IN ("
 			   "SELECT device, seq FROM inbox WHERE time < ?1 "
 			   "LIMIT ?2)",
@@ -261,6 +293,7 @@ void sq_ds_reset(struct store_sqlite *q)
 
 void sq_ds_finalize(struct store_sqlite *q)
 {
+	sq_fold_cancel(q);
 	for (int i = 0; q->ds != NULL && i < DS_COUNT; i++)
 		sqlite3_finalize(q->ds[i]);
 	free(q->ds);
@@ -482,19 +515,93 @@ static int group_update(struct store *s, int64_t gid, uint64_t epoch,
 	return changed(s, sq_exec(st));
 }
 
+/* Changes to the index are journaled while a transaction is open. */
+static bool in_tx(struct store *s)
+{
+	return !sqlite3_get_autocommit(impl(s)->db);
+}
+
 static int log_last_seq(struct store *s, int64_t gid, uint64_t *seq)
 {
-	sqlite3_stmt *st = ds(s, DS_LOG_LAST);
-	bool found;
+	struct sq_glog *g = sqi_glog(impl(s)->ix, gid);
 
-	sqlite3_bind_int64(st, 1, gid);
-	return one_u64(st, seq, &found);
+	*seq = g != NULL ? g->last : 0;
+	return 0;
+}
+
+/* Looking for a key's row among the index's hits. */
+struct key_search {
+	struct store *s;
+	int64_t gid;
+	const char *sender;
+	const uint8_t *key;
+	struct store_idem *out;
+	int rc;
+};
+
+/* 1 when rowid holds the key (out filled), 0 to look on. */
+static int key_row(void *arg, int64_t rowid)
+{
+	struct key_search *k = arg;
+	sqlite3_stmt *st = ds(k->s, DS_LOG_ROW_KEY);
+	const char *sender;
+	int rc, found = 0;
+
+	sqlite3_bind_int64(st, 1, rowid);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		sender = (const char *)sqlite3_column_text(st, 1);
+		found = sqlite3_column_int64(st, 0) == k->gid &&
+			sender != NULL && strcmp(sender, k->sender) == 0 &&
+			sqlite3_column_bytes(st, 2) ==
+				PROTO_IDEMPOTENCY_KEY_LEN &&
+			memcmp(sqlite3_column_blob(st, 2), k->key,
+			       PROTO_IDEMPOTENCY_KEY_LEN) == 0;
+		if (found && k->out != NULL) {
+			k->out->seq = (uint64_t)sqlite3_column_int64(st, 3);
+			k->out->epoch = (uint64_t)sqlite3_column_int64(st, 4);
+			if (sqlite3_column_bytes(st, 5) == STORE_HASH_LEN)
+				memcpy(k->out->hash,
+				       sqlite3_column_blob(st, 5),
+				       STORE_HASH_LEN);
+		}
+	} else if (rc != SQLITE_DONE) {
+		k->rc = BWD_ERR_STORE;
+		found = 1;
+	}
+	sqlite3_reset(st);
+	return found;
+}
+
+/* 0 if found (out may be NULL), BWD_ERR_NOT_FOUND, or a failure. */
+static int find_key(struct store *s, int64_t gid, const char *sender,
+		    const uint8_t *key, uint64_t h, struct store_idem *out)
+{
+	struct key_search k = { s, gid, sender, key, out, 0 };
+
+	if (sqi_key_each(impl(s)->ix, h, key_row, &k) == 0)
+		return BWD_ERR_NOT_FOUND;
+	return k.rc;
 }
 
 static int log_append(struct store *s, const struct store_log_entry *e)
 {
-	sqlite3_stmt *st = ds(s, DS_LOG_APPEND);
+	struct store_sqlite *q = impl(s);
+	struct sq_glog *g;
+	sqlite3_stmt *st;
+	uint64_t h = 0;
+	int rc;
 
+	if (e->idem_key != NULL) {
+		h = sqi_key_hash(q->ix, e->gid, e->sender, e->idem_key);
+		rc = find_key(s, e->gid, e->sender, e->idem_key, h, NULL);
+		if (rc != BWD_ERR_NOT_FOUND)
+			return rc == 0 ? BWD_ERR_EXISTS : rc;
+	}
+	g = sqi_glog(q->ix, e->gid);
+	if (g != NULL && sqi_count(g) > 0 && e->seq <= g->last)
+		return BWD_ERR_EXISTS; /* (gid, seq) is taken */
+	st = ds(s, DS_LOG_APPEND);
 	sqlite3_bind_int64(st, 1, e->gid);
 	sqlite3_bind_int64(st, 2, i64(e->seq));
 	sqlite3_bind_int(st, 3, e->kind);
@@ -506,31 +613,23 @@ static int log_append(struct store *s, const struct store_log_entry *e)
 	}
 	sqlite3_bind_int64(st, 8, i64(e->epoch));
 	sq_bind_blob(st, 9, e->payload, e->payload_len);
-	return sq_exec(st);
+	if ((rc = sq_exec(st)) != 0)
+		return rc;
+	rc = sqi_append(q->ix, e->gid, e->seq, sqlite3_last_insert_rowid(q->db),
+			h, in_tx(s));
+	/* Outside a transaction the row is committed already: the index
+	 * must follow it, or be rebuilt. */
+	if (rc != 0 && !in_tx(s))
+		(void)sq_ds_load(q);
+	return rc;
 }
 
 static int log_find_key(struct store *s, int64_t gid, const char *sender,
 			const uint8_t *key, struct store_idem *out)
 {
-	sqlite3_stmt *st = ds(s, DS_LOG_FIND_KEY);
-	int rc;
-
 	memset(out, 0, sizeof(*out));
-	sqlite3_bind_int64(st, 1, gid);
-	sq_bind_text(st, 2, sender);
-	sq_bind_blob(st, 3, key, PROTO_IDEMPOTENCY_KEY_LEN);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		out->seq = (uint64_t)sqlite3_column_int64(st, 0);
-		out->epoch = (uint64_t)sqlite3_column_int64(st, 1);
-		if (sqlite3_column_bytes(st, 2) == STORE_HASH_LEN)
-			memcpy(out->hash, sqlite3_column_blob(st, 2),
-			       STORE_HASH_LEN);
-	}
-	sqlite3_reset(st);
-	if (rc == SQLITE_DONE)
-		return BWD_ERR_NOT_FOUND;
-	return sq_map_rc(rc);
+	return find_key(s, gid, sender, key,
+			sqi_key_hash(impl(s)->ix, gid, sender, key), out);
 }
 
 /* ---- membership ---- */
@@ -557,15 +656,66 @@ static int member_leave(struct store *s, int64_t gid, const char *device,
 	return changed(s, sq_exec(st));
 }
 
+/* The device's cursor in the group, from the index or members;
+ * BWD_ERR_NOT_FOUND if it never was a member. */
+static int cursor_of(struct store *s, int64_t gid, const char *device,
+		     struct sq_ack **out)
+{
+	struct store_sqlite *q = impl(s);
+	sqlite3_stmt *st;
+	uint64_t stored = 0;
+	bool member = false;
+	int rc;
+
+	if ((*out = sqi_ack(q->ix, gid, device)) != NULL)
+		return 0;
+	st = ds(s, DS_MEMBER_ACKED);
+	sqlite3_bind_int64(st, 1, gid);
+	sq_bind_text(st, 2, device);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
+		member = true;
+		stored = (uint64_t)sqlite3_column_int64(st, 0);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW)
+		return BWD_ERR_STORE;
+	if (!member)
+		return BWD_ERR_NOT_FOUND;
+	return sqi_ack_add(q->ix, gid, device, stored, in_tx(s), out);
+}
+
+/* One appended row, whatever the size of the members table: the cursor
+ * in memory is authoritative until folded (sq_ds_in_batch). */
 static int member_ack(struct store *s, int64_t gid, const char *device,
 		      uint64_t seq)
 {
-	sqlite3_stmt *st = ds(s, DS_MEMBER_ACK);
+	struct sq_ack *a;
+	sqlite3_stmt *st;
+	int rc;
 
+	if ((rc = cursor_of(s, gid, device, &a)) != 0)
+		return rc;
+	if (seq <= a->acked)
+		return 0; /* cumulative: nothing new */
+	st = ds(s, DS_ACK_ADD);
 	sqlite3_bind_int64(st, 1, gid);
 	sq_bind_text(st, 2, device);
 	sqlite3_bind_int64(st, 3, i64(seq));
-	return changed(s, sq_exec(st));
+	if ((rc = sq_exec(st)) != 0)
+		return rc;
+	/* Only a journal without memory fails, inside a transaction: the
+	 * job's savepoint then takes the row back. */
+	return sqi_ack_set(impl(s)->ix, a, seq, in_tx(s));
+}
+
+/* The cursor of a members row with what the index knows on top. */
+static uint64_t acked_now(struct store *s, int64_t gid, const char *device,
+			  uint64_t row)
+{
+	struct sq_ack *a = sqi_ack(impl(s)->ix, gid, device);
+
+	return a != NULL && a->acked > row ? a->acked : row;
 }
 
 static int device_groups(struct store *s, const char *device,
@@ -686,12 +836,13 @@ struct interval {
 	size_t group_id_len;
 };
 
-/* The device's intervals from the cursor's group on. */
+/* The device's intervals from the cursor's group on, with the cursors
+ * in memory on top of members'. */
 static int intervals(struct store *s, const char *device, int64_t from,
 		     struct interval **out, size_t *n)
 {
 	sqlite3_stmt *st = ds(s, DS_BACKLOG_MEMBERS);
-	struct interval *v = NULL, *grown;
+	struct interval *v = NULL, *grown, *iv;
 	size_t cap = 0;
 	int rc;
 
@@ -709,16 +860,19 @@ static int intervals(struct store *s, const char *device, int64_t from,
 			}
 			v = grown;
 		}
-		v[*n].gid = sqlite3_column_int64(st, 0);
-		v[*n].after = (uint64_t)sqlite3_column_int64(st, 1);
-		v[*n].until = (uint64_t)sqlite3_column_int64(st, 2);
-		if (v[*n].until == 0)
-			v[*n].until = INT64_MAX;
+		iv = &v[*n];
+		iv->gid = sqlite3_column_int64(st, 0);
+		iv->after = acked_now(s, iv->gid, device,
+				      (uint64_t)sqlite3_column_int64(st, 1));
+		iv->until = (uint64_t)sqlite3_column_int64(st, 2);
+		if (iv->until == 0)
+			iv->until = INT64_MAX;
+		else if (iv->after >= iv->until)
+			continue; /* read to its end */
 		if (len > PROTO_MAX_GROUP_ID)
 			len = PROTO_MAX_GROUP_ID;
-		v[*n].group_id_len = len;
-		memcpy(v[*n].group_id, sqlite3_column_blob(st, 3),
-		       v[*n].group_id_len);
+		iv->group_id_len = len;
+		memcpy(iv->group_id, sqlite3_column_blob(st, 3), len);
 		(*n)++;
 	}
 	sqlite3_reset(st);
@@ -727,37 +881,57 @@ static int intervals(struct store *s, const char *device, int64_t from,
 							 : BWD_ERR_STORE;
 }
 
-/* Up to max messages of one interval after the cursor. */
+/* One message by rowid into m; 0, or BWD_ERR_STORE. */
+static int read_row(struct store *s, int64_t rowid, store_backlog_fn fn,
+		    void *arg, struct store_backlog_msg *m, int *stop)
+{
+	sqlite3_stmt *st = ds(s, DS_LOG_ROW);
+	int rc;
+
+	sqlite3_bind_int64(st, 1, rowid);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		m->kind = (uint8_t)sqlite3_column_int(st, 0);
+		m->time = sqlite3_column_int64(st, 1);
+		m->payload = sqlite3_column_blob(st, 2);
+		m->payload_len = (size_t)sqlite3_column_bytes(st, 2);
+		*stop = fn(arg, m);
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? 0 : BWD_ERR_STORE;
+}
+
+/* Up to max messages of one interval after the cursor: rowids from the
+ * group's index, each row read by its key. */
 static int read_range(struct store *s, const struct interval *iv,
 		      struct store_cursor *c, uint32_t max,
 		      store_backlog_fn fn, void *arg, uint32_t *n)
 {
-	sqlite3_stmt *st = ds(s, DS_BACKLOG_RANGE);
-	uint64_t after = iv->after;
+	const struct sq_glog *g = sqi_glog(impl(s)->ix, iv->gid);
+	uint64_t after = iv->after, seq, end;
 	struct store_backlog_msg m = { .group_id = iv->group_id,
 				       .group_id_len = iv->group_id_len,
 				       .gid = iv->gid };
-	int rc, stop = 0;
+	uint32_t taken = 0;
+	int64_t rowid;
+	int rc = 0, stop = 0;
 
+	if (g == NULL || sqi_count(g) == 0)
+		return 0;
 	if (iv->gid == c->gid && c->seq > after)
 		after = c->seq;
-	sqlite3_bind_int64(st, 1, iv->gid);
-	sqlite3_bind_int64(st, 2, i64(after));
-	sqlite3_bind_int64(st, 3, i64(iv->until));
-	sqlite3_bind_int64(st, 4, max);
-	while (stop == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		m.seq = (uint64_t)sqlite3_column_int64(st, 0);
-		m.kind = (uint8_t)sqlite3_column_int(st, 1);
-		m.time = sqlite3_column_int64(st, 2);
-		m.payload = sqlite3_column_blob(st, 3);
-		m.payload_len = (size_t)sqlite3_column_bytes(st, 3);
+	seq = after + 1 > sqi_first(g) ? after + 1 : sqi_first(g);
+	end = iv->until < g->last ? iv->until : g->last;
+	for (; seq <= end && taken < max && rc == 0 && stop == 0; seq++) {
+		if ((rowid = sqi_rowid(g, seq)) == 0)
+			continue;
+		m.seq = seq;
 		c->gid = m.gid;
-		c->seq = m.seq;
+		c->seq = seq;
+		taken++;
 		(*n)++;
-		stop = fn(arg, &m);
+		rc = read_row(s, rowid, fn, arg, &m, &stop);
 	}
-	sqlite3_reset(st);
-	return stop != 0 ? stop : sq_map_rc(rc);
+	return rc != 0 ? rc : stop;
 }
 
 static int backlog_groups(struct store *s, const char *device,
@@ -819,28 +993,538 @@ static int purge_step(struct store *s, enum ds_stmt id, int64_t a, int64_t b,
 	return rc;
 }
 
-static int purge(struct store *s, struct store_purge *p)
+/* What one purge drops from the log: the rowids, and each group's
+ * prefix up to a seq. */
+struct drop {
+	int64_t *rowids;
+	size_t n, cap;
+	struct { int64_t gid; uint64_t upto; } *to;
+	size_t n_to, cap_to;
+};
+
+static int drop_upto(struct drop *d, int64_t gid, uint64_t upto)
 {
-	uint64_t none = 0;
-	int64_t limit = p->limit;
+	void *p;
+
+	if (d->n_to == d->cap_to) {
+		d->cap_to = d->cap_to ? 2 * d->cap_to : 64;
+		if ((p = realloc(d->to, d->cap_to * sizeof(*d->to))) == NULL)
+			return BW_ERR_NOMEM;
+		d->to = p;
+	}
+	d->to[d->n_to].gid = gid;
+	d->to[d->n_to++].upto = upto;
+	return 0;
+}
+
+static int cmp_rowid(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Drop the prefixes from the index, then their rows from the table in
+ * runs of consecutive rowids (arrival order: mostly long runs). */
+static int drop_apply(struct store *s, struct drop *d, uint64_t limit,
+		      uint64_t *deleted)
+{
+	struct sq_index *ix = impl(s)->ix;
+	uint64_t budget = limit, emptied;
+	struct sq_glog *g;
+	sqlite3_stmt *st;
+	size_t i, j;
+	int rc = 0;
+
+	d->n = 0;
+	for (i = 0; rc == 0 && i < d->n_to && budget > 0; i++) {
+		if ((g = sqi_glog(ix, d->to[i].gid)) == NULL)
+			continue;
+		rc = sqi_drop_prefix(ix, g, d->to[i].upto, &budget, &d->rowids,
+				     &d->n, &d->cap, &emptied);
+		if (rc == 0 && emptied != 0) {
+			st = ds(s, DS_PURGE_GROUP_LAST);
+			sqlite3_bind_int64(st, 1, d->to[i].gid);
+			sqlite3_bind_int64(st, 2, i64(emptied));
+			rc = sq_exec(st);
+		}
+	}
+	if (d->n > 1)
+		qsort(d->rowids, d->n, sizeof(*d->rowids), cmp_rowid);
+	for (i = 0; rc == 0 && i < d->n; i = j) {
+		for (j = i + 1; j < d->n && d->rowids[j] == d->rowids[j - 1] + 1;
+		     j++)
+			;
+		st = ds(s, DS_PURGE_RANGE);
+		sqlite3_bind_int64(st, 1, d->rowids[i]);
+		sqlite3_bind_int64(st, 2, d->rowids[j - 1]);
+		if ((rc = sq_exec(st)) == 0)
+			*deleted += (uint64_t)sqlite3_changes(impl(s)->db);
+	}
+	d->n_to = 0;
+	return rc;
+}
+
+/* Each group's floor: the lowest cursor of a device still due. */
+struct floors {
+	struct drop *d;
+	int rc;
+};
+
+static void floor_init(void *arg, struct sq_glog *g)
+{
+	(void)arg;
+	g->floor = g->last;
+}
+
+static void floor_collect(void *arg, struct sq_glog *g)
+{
+	struct floors *f = arg;
+
+	if (f->rc == 0 && g->floor >= sqi_first(g))
+		f->rc = drop_upto(f->d, g->gid, g->floor);
+}
+
+static int purge_acked(struct store *s, struct drop *d, uint64_t limit,
+		       uint64_t *deleted)
+{
+	struct sq_index *ix = impl(s)->ix;
+	sqlite3_stmt *st = ds(s, DS_PURGE_CURSORS);
+	struct floors f = { d, 0 };
+	struct sq_glog *g;
+	uint64_t joined, left, acked, low;
 	int rc;
 
-	if ((rc = purge_step(s, DS_PURGE_LAST_SEQ, 0, 0, 0, 0, &none)) != 0 ||
-	    (rc = purge_step(s, DS_PURGE_ACKED, limit, 0, 0, 1,
-			     &p->deleted)) != 0 ||
-	    (rc = purge_step(s, DS_PURGE_OLD, p->older_than, limit, 0, 2,
-			     &p->deleted)) != 0 ||
-	    (rc = purge_step(s, DS_PURGE_CAP, i64(p->max_per_group), limit, 0,
-			     2, &p->deleted)) != 0 ||
-	    (rc = purge_step(s, DS_PURGE_MEMBERS, 0, 0, 0, 0, &p->deleted)) !=
-		    0 ||
-	    (rc = purge_step(s, DS_PURGE_INBOX, p->older_than, limit, 0, 2,
+	sqi_each_glog(ix, floor_init, NULL);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t gid = sqlite3_column_int64(st, 0);
+
+		if ((g = sqi_glog(ix, gid)) == NULL)
+			continue;
+		joined = (uint64_t)sqlite3_column_int64(st, 2);
+		left = (uint64_t)sqlite3_column_int64(st, 3);
+		acked = acked_now(s, gid,
+				  (const char *)sqlite3_column_text(st, 1),
+				  (uint64_t)sqlite3_column_int64(st, 4));
+		if (left != 0 && acked >= left)
+			continue; /* nothing due any more */
+		low = joined > acked ? joined : acked;
+		if (low < g->floor)
+			g->floor = low;
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return BWD_ERR_STORE;
+	sqi_each_glog(ix, floor_collect, &f);
+	return f.rc != 0 ? f.rc : drop_apply(s, d, limit, deleted);
+}
+
+/* Older than the retention, by arrival: prefixes of their groups. */
+static int purge_old(struct store *s, struct drop *d, int64_t older_than,
+		     uint64_t limit, uint64_t *deleted)
+{
+	sqlite3_stmt *st = ds(s, DS_PURGE_OLD);
+	int rc, err = 0;
+
+	sqlite3_bind_int64(st, 1, older_than);
+	sqlite3_bind_int64(st, 2, i64(limit));
+	while (err == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW)
+		err = drop_upto(d, sqlite3_column_int64(st, 0),
+				(uint64_t)sqlite3_column_int64(st, 1));
+	sqlite3_reset(st);
+	if (err != 0 || (err = sq_map_rc(rc)) != 0)
+		return err;
+	return drop_apply(s, d, limit, deleted);
+}
+
+struct cap {
+	struct drop *d;
+	uint64_t max;
+	int rc;
+};
+
+static void cap_collect(void *arg, struct sq_glog *g)
+{
+	struct cap *c = arg;
+
+	if (c->rc == 0 && g->last > c->max && sqi_first(g) <= g->last - c->max)
+		c->rc = drop_upto(c->d, g->gid, g->last - c->max);
+}
+
+static int purge_cap(struct store *s, struct drop *d, uint64_t max,
+		     uint64_t limit, uint64_t *deleted)
+{
+	struct cap c = { d, max, 0 };
+
+	sqi_each_glog(impl(s)->ix, cap_collect, &c);
+	return c.rc != 0 ? c.rc : drop_apply(s, d, limit, deleted);
+}
+
+/* A membership that ended is dropped once it has nothing left to
+ * deliver: read to its end, or its last message is gone. */
+struct ended {
+	int64_t gid;
+	uint64_t joined;
+	char device[STORE_NAME_SIZE];
+};
+
+static int ended_list(struct store *s, struct ended **out, size_t *n)
+{
+	sqlite3_stmt *st = ds(s, DS_PURGE_ENDED);
+	struct ended *v = NULL, *grown;
+	size_t cap = 0;
+	int rc;
+
+	*n = 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t gid = sqlite3_column_int64(st, 0);
+		const char *device = (const char *)sqlite3_column_text(st, 1);
+		uint64_t left = (uint64_t)sqlite3_column_int64(st, 3);
+		uint64_t acked = acked_now(s, gid, device,
+				(uint64_t)sqlite3_column_int64(st, 4));
+
+		if (acked < left &&
+		    sqi_rowid(sqi_glog(impl(s)->ix, gid), left) != 0)
+			continue;
+		if (*n == cap) {
+			cap = cap ? 2 * cap : 16;
+			if ((grown = realloc(v, cap * sizeof(*v))) == NULL) {
+				rc = SQLITE_NOMEM;
+				break;
+			}
+			v = grown;
+		}
+		v[*n].gid = gid;
+		v[*n].joined = (uint64_t)sqlite3_column_int64(st, 2);
+		sq_copy_text(v[*n].device, sizeof(v[*n].device), st, 1);
+		(*n)++;
+	}
+	sqlite3_reset(st);
+	*out = v;
+	return rc == SQLITE_DONE ? 0 : rc == SQLITE_NOMEM ? BW_ERR_NOMEM
+							 : BWD_ERR_STORE;
+}
+
+/* A cursor whose memberships are all gone leaves the index. */
+static int forget_cursor(struct store *s, int64_t gid, const char *device)
+{
+	struct store_sqlite *q = impl(s);
+	struct sq_ack *a = sqi_ack(q->ix, gid, device);
+	sqlite3_stmt *st;
+	bool gone;
+	int rc;
+
+	if (a == NULL)
+		return 0;
+	st = ds(s, DS_MEMBER_ACKED);
+	sqlite3_bind_int64(st, 1, gid);
+	sq_bind_text(st, 2, device);
+	rc = sqlite3_step(st);
+	gone = rc == SQLITE_ROW && sqlite3_column_type(st, 0) == SQLITE_NULL;
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW)
+		return BWD_ERR_STORE;
+	if (gone) {
+		sqi_ack_remove(q->ix, a);
+		sq_fold_cancel(q); /* its list may name the cursor */
+	}
+	return 0;
+}
+
+static int purge_members(struct store *s, uint64_t *deleted)
+{
+	struct ended *v = NULL;
+	sqlite3_stmt *st;
+	size_t n = 0;
+	int rc;
+
+	if ((rc = ended_list(s, &v, &n)) != 0)
+		goto out;
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		st = ds(s, DS_PURGE_MEMBER);
+		sqlite3_bind_int64(st, 1, v[i].gid);
+		sq_bind_text(st, 2, v[i].device);
+		sqlite3_bind_int64(st, 3, i64(v[i].joined));
+		if ((rc = sq_exec(st)) == 0) {
+			*deleted += (uint64_t)sqlite3_changes(impl(s)->db);
+			rc = forget_cursor(s, v[i].gid, v[i].device);
+		}
+	}
+out:
+	free(v);
+	return rc;
+}
+
+static int purge_log(struct store *s, struct store_purge *p)
+{
+	struct drop d = { 0 };
+	int rc;
+
+	if ((rc = purge_acked(s, &d, p->limit, &p->deleted)) == 0 &&
+	    (rc = purge_old(s, &d, p->older_than, p->limit, &p->deleted)) ==
+		    0 &&
+	    (rc = purge_cap(s, &d, p->max_per_group, p->limit,
+			    &p->deleted)) == 0)
+		rc = purge_members(s, &p->deleted);
+	free(d.rowids);
+	free(d.to);
+	return rc;
+}
+
+/* The index follows the purge without a journal: inside a transaction
+ * a rollback rebuilds it, outside one a failure does at once. */
+static int purge(struct store *s, struct store_purge *p)
+{
+	struct store_sqlite *q = impl(s);
+	int64_t limit = p->limit;
+	bool tx = in_tx(s);
+	int rc;
+
+	if (tx)
+		sqi_need_rebuild(q->ix);
+	if ((rc = purge_log(s, p)) != 0) {
+		if (!tx)
+			(void)sq_ds_load(q);
+		return rc;
+	}
+	if ((rc = purge_step(s, DS_PURGE_INBOX, p->older_than, limit, 0, 2,
 			     &p->deleted)) != 0 ||
 	    (rc = purge_step(s, DS_PURGE_WELCOMES, limit, 0, 0, 1,
 			     &p->deleted)) != 0)
 		return rc;
 	return purge_step(s, DS_PURGE_KEY_PACKAGES, p->now, p->older_than,
 			  limit, 3, &p->deleted);
+}
+
+/* ---- the index: rebuild, transactions, folding the cursors ---- */
+
+static int load_log(struct store_sqlite *q, size_t *rows)
+{
+	sqlite3_stmt *st = sq_ready(q->ds[DS_LOG_SCAN]);
+	const char *sender;
+	uint64_t h;
+	int rc, err = 0;
+
+	*rows = 0;
+	while (err == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t gid = sqlite3_column_int64(st, 1);
+
+		(*rows)++;
+		sender = (const char *)sqlite3_column_text(st, 3);
+		h = sqlite3_column_bytes(st, 4) == PROTO_IDEMPOTENCY_KEY_LEN &&
+				    sender != NULL
+			    ? sqi_key_hash(q->ix, gid, sender,
+					   sqlite3_column_blob(st, 4))
+			    : 0;
+		/* A seq that does not grow with the rowid breaks the
+		 * index's premise: refuse to run on it. */
+		err = sqi_append(q->ix, gid,
+				 (uint64_t)sqlite3_column_int64(st, 2),
+				 sqlite3_column_int64(st, 0), h, false);
+		if (err == BWD_ERR_EXISTS)
+			err = BWD_ERR_SCHEMA;
+	}
+	sqlite3_reset(st);
+	return err != 0 ? err : sq_map_rc(rc);
+}
+
+/* Acknowledgements not folded yet: the cursors ahead of members. */
+static int load_acks(struct store_sqlite *q)
+{
+	sqlite3_stmt *st = sq_ready(q->ds[DS_ACK_SCAN]);
+	struct sq_ack *a;
+	int rc, err = 0;
+
+	while (err == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *device = (const char *)sqlite3_column_text(st, 1);
+		uint64_t seq = (uint64_t)sqlite3_column_int64(st, 2);
+
+		err = cursor_of(&q->base, sqlite3_column_int64(st, 0),
+				device != NULL ? device : "", &a);
+		if (err == BWD_ERR_NOT_FOUND) {
+			err = 0; /* the membership was purged since */
+			continue;
+		}
+		if (err == 0 && seq > a->acked)
+			err = sqi_ack_set(q->ix, a, seq, false);
+	}
+	sqlite3_reset(st);
+	return err != 0 ? err : sq_map_rc(rc);
+}
+
+int sq_ds_load(struct store_sqlite *q)
+{
+	size_t rows = 0;
+	int rc;
+
+	sqi_reset(q->ix);
+	sq_fold_cancel(q);
+	if ((rc = load_log(q, &rows)) != 0 || (rc = load_acks(q)) != 0) {
+		sqi_reset(q->ix);
+		return rc;
+	}
+	log_info("store: message index of %zu messages, %zu cursors: %zu KiB",
+		 rows, sqi_ack_total(q->ix), sqi_memory(q->ix) / 1024);
+	return 0;
+}
+
+void sq_ds_savepoint(struct store_sqlite *q)
+{
+	sqi_savepoint(q->ix);
+}
+
+void sq_ds_rollback_to(struct store_sqlite *q)
+{
+	sqi_rollback_to(q->ix);
+}
+
+void sq_ds_commit(struct store_sqlite *q)
+{
+	sqi_commit(q->ix);
+	q->fold.pos = q->fold.next_pos;
+	q->fold.trimmed = q->fold.next_trimmed;
+	if (q->fold.upto != 0 && q->fold.trimmed >= q->fold.upto)
+		sq_fold_cancel(q); /* the round is complete */
+}
+
+int sq_ds_rollback(struct store_sqlite *q)
+{
+	q->fold.next_pos = q->fold.pos;
+	q->fold.next_trimmed = q->fold.trimmed;
+	return sqi_rollback(q->ix) ? 0 : sq_ds_load(q);
+}
+
+/* Cursors written to members per batch at most, and acks rows deleted:
+ * a slice costs the batch a few pages, since the cursors are written in
+ * members' key order. */
+#define FOLD_UPDATES 256u
+#define FOLD_TRIM 8192
+/* Seconds between the starts of two rounds: a cursor moved many times
+ * meanwhile is written once (scenario A moves each about once a second). */
+#define FOLD_INTERVAL 30
+
+void sq_fold_cancel(struct store_sqlite *q)
+{
+	free(q->fold.todo);
+	q->fold = (struct sq_fold){ .next_round = q->fold.next_round };
+}
+
+static int cmp_cursor(const void *a, const void *b)
+{
+	const struct sq_ack *x = *(struct sq_ack *const *)a,
+			    *y = *(struct sq_ack *const *)b;
+
+	if (x->gid != y->gid)
+		return x->gid < y->gid ? -1 : 1;
+	return strcmp(x->device, y->device);
+}
+
+/* The cursors ahead of members now, sorted. */
+static int fold_list(struct store_sqlite *q)
+{
+	size_t total = sqi_ack_total(q->ix), n = 0;
+	struct sq_ack *a;
+
+	if (total == 0)
+		return 0;
+	if ((q->fold.todo = calloc(total, sizeof(*q->fold.todo))) == NULL)
+		return BW_ERR_NOMEM;
+	for (size_t i = 0; i < total; i++) {
+		a = sqi_ack_at(q->ix, i);
+		if (a->acked > a->stored)
+			q->fold.todo[n++] = a;
+	}
+	if (n > 1)
+		qsort(q->fold.todo, n, sizeof(*q->fold.todo), cmp_cursor);
+	q->fold.n_todo = n;
+	return 0;
+}
+
+static int fold_start(struct store_sqlite *q)
+{
+	sqlite3_stmt *st = sq_ready(q->ds[DS_ACK_LAST]);
+	int64_t now = (int64_t)time(NULL), first = 0, last = 0;
+	int rc;
+
+	if (now < q->fold.next_round)
+		return 0;
+	q->fold.next_round = now + FOLD_INTERVAL;
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		first = sqlite3_column_int64(st, 0);
+		last = sqlite3_column_int64(st, 1);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW)
+		return BWD_ERR_STORE;
+	if (last == 0)
+		return 0;
+	/* Rows up to last exist before the round: every cursor they moved
+	 * is ahead of members now (or was written already), so they can go
+	 * once the list is written. */
+	if ((rc = fold_list(q)) != 0)
+		return rc;
+	q->fold.upto = last;
+	q->fold.trimmed = q->fold.next_trimmed = first;
+	return 0;
+}
+
+static int fold_slice(struct store_sqlite *q)
+{
+	size_t pos, end = q->fold.pos + FOLD_UPDATES;
+	struct sq_ack *a;
+	sqlite3_stmt *st;
+	int rc = 0;
+
+	if (end > q->fold.n_todo)
+		end = q->fold.n_todo;
+	for (pos = q->fold.pos; rc == 0 && pos < end; pos++) {
+		a = q->fold.todo[pos];
+		if (a->acked <= a->stored)
+			continue;
+		st = sq_ready(q->ds[DS_ACK_FOLD]);
+		sqlite3_bind_int64(st, 1, a->gid);
+		sq_bind_text(st, 2, a->device);
+		sqlite3_bind_int64(st, 3, i64(a->acked));
+		if ((rc = sq_exec(st)) == 0)
+			rc = sqi_folding(q->ix, a);
+	}
+	q->fold.next_pos = pos;
+	return rc;
+}
+
+static int fold_trim(struct store_sqlite *q)
+{
+	sqlite3_stmt *st = sq_ready(q->ds[DS_ACK_TRIM]);
+	int64_t to = q->fold.trimmed + FOLD_TRIM;
+	int rc;
+
+	if (to > q->fold.upto)
+		to = q->fold.upto;
+	sqlite3_bind_int64(st, 1, to);
+	if ((rc = sq_exec(st)) == 0)
+		q->fold.next_trimmed = to;
+	return rc;
+}
+
+void sq_ds_in_batch(struct store_sqlite *q)
+{
+	int rc;
+
+	if (q->fold.upto == 0 && (rc = fold_start(q)) != 0)
+		goto out;
+	if (q->fold.upto == 0)
+		return;
+	if (q->fold.pos < q->fold.n_todo)
+		rc = fold_slice(q);
+	else
+		rc = fold_trim(q);
+out:
+	/* A failed slice is taken again by a later batch; the statement
+	 * that failed was undone by SQLite alone. */
+	if (rc != 0) {
+		q->fold.next_pos = q->fold.pos;
+		q->fold.next_trimmed = q->fold.trimmed;
+	}
 }
 
 const struct store_ds_ops sq_ds_ops = {

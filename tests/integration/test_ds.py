@@ -283,7 +283,7 @@ def sigkill(org, dev):
           "after restarts every acknowledged message reaches carol "
           "exactly once, in order (%d of 400)" % len(streamed))
     rows = query(org, "SELECT count(*), count(DISTINCT idem_key) FROM "
-                 "group_log WHERE sender = ? AND kind = 1",
+                 "messages WHERE sender = ? AND kind = 1",
                  (open(dev["bob-1"] + "/device_id").read().strip(),))
     check(rows[0][0] == rows[0][1],
           "no retry stored a message twice (%d rows)" % rows[0][0])

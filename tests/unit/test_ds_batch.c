@@ -1,9 +1,11 @@
 /* test_ds_batch.c - the store thread's batches (store_queue.c): batched
  * jobs share one transaction and one commit, each in its own savepoint;
- * no job is finished before the commit; a failing job is undone alone; a
- * failed commit fails every job of its batch; the hook runs after the
- * replies; a job that is not batched closes the batch before it. The
- * store is a counting stand-in, so only the queue's logic is under test. */
+ * no job is finished before its commit was made durable by the sync
+ * thread; a failing job is undone alone; a failed commit fails every job
+ * of its batch; the hook takes after the commit and delivers after the
+ * replies; a job that is not batched closes the batch before it; jobs
+ * finish in order. The store is a counting stand-in, so only the queue's
+ * logic is under test. */
 #include <pthread.h>
 #include <semaphore.h>
 #include <stdlib.h>
@@ -21,7 +23,9 @@ static struct {
 	char ev[EVENTS_MAX];
 	size_t n;
 	int commit_rc;
-	unsigned commits, batches, hook_failures;
+	unsigned commits, batches, hook_failures, durable, delivered;
+	char finished[EVENTS_MAX]; /* names of the jobs, as finished */
+	size_t n_finished;
 } log_;
 
 static void note(char c)
@@ -46,11 +50,22 @@ static int st_savepoint(struct store *s) { (void)s; note('('); return 0; }
 static int st_release(struct store *s) { (void)s; note(')'); return 0; }
 static void st_rollback_to(struct store *s) { (void)s; note('!'); }
 static void st_close(struct store *s) { (void)s; }
+/* Everything committed so far is durable: what the sync thread waits
+ * for. Not an event of the log, since it also runs for the holder. */
+static int st_sync(struct store *s)
+{
+	(void)s;
+	pthread_mutex_lock(&log_.lock);
+	log_.durable = log_.commits;
+	pthread_mutex_unlock(&log_.lock);
+	return 0;
+}
 
 static const struct store_ops ops = {
 	.close = st_close, .begin = st_begin, .commit = st_commit,
 	.rollback = st_rollback, .savepoint = st_savepoint,
 	.release = st_release, .rollback_to = st_rollback_to,
+	.sync = st_sync,
 };
 static struct store fake = { .ops = &ops };
 
@@ -59,6 +74,7 @@ struct job {
 	char name;
 	int fail;       /* what run returns */
 	int rc_seen;    /* job->rc when finished */
+	unsigned durable; /* commits made durable when finished */
 	bool finished;
 };
 
@@ -77,16 +93,43 @@ static void finished(struct store_job *j)
 
 	x->rc_seen = j->rc;
 	x->finished = true;
+	pthread_mutex_lock(&log_.lock);
+	x->durable = log_.durable;
+	if (log_.n_finished < EVENTS_MAX - 1)
+		log_.finished[log_.n_finished++] = x->name;
+	pthread_mutex_unlock(&log_.lock);
 	note('f');
 }
 
-static void hook(void *arg, int rc)
+static void *hook(void *arg, int rc)
 {
 	(void)arg;
 	log_.batches++;
 	if (rc != 0)
 		log_.hook_failures++;
 	note('H');
+	return &log_;
+}
+
+static void deliver(void *arg, void *taken)
+{
+	(void)arg;
+	if (taken == &log_)
+		log_.delivered++;
+	note('D');
+}
+
+/* The events of the store thread alone: without the sync thread's. */
+static const char *store_events(void)
+{
+	static char out[EVENTS_MAX];
+	size_t n = 0;
+
+	for (size_t i = 0; i < log_.n; i++)
+		if (log_.ev[i] != 'f' && log_.ev[i] != 'D')
+			out[n++] = log_.ev[i];
+	out[n] = '\0';
+	return out;
 }
 
 /* A job that holds the store thread until the test has queued the rest,
@@ -104,12 +147,14 @@ static int hold(struct store *s, struct store_job *j)
 
 static struct storeq *start(void)
 {
-	struct storeq_hooks h = { .after_batch = hook };
+	struct storeq_hooks h = { .after_batch = hook, .deliver = deliver };
 	struct storeq *q = NULL;
 
 	memset(log_.ev, 0, sizeof(log_.ev));
-	log_.n = 0;
+	memset(log_.finished, 0, sizeof(log_.finished));
+	log_.n = log_.n_finished = 0;
 	log_.commits = log_.batches = log_.hook_failures = 0;
+	log_.durable = log_.delivered = 0;
 	log_.commit_rc = 0;
 	if (storeq_start(&fake, &q) != 0)
 		return NULL;
@@ -147,11 +192,14 @@ static bool test_one_commit_for_many(void)
 	sem_post(&gate);
 	storeq_stop(q);
 	/* One transaction, a savepoint each, b undone alone, one commit,
-	 * then the replies, then the hook. */
-	CHECK(strstr(log_.ev, "B(a)(b!(c)(d)Cffff") != NULL);
+	 * the hook's take; once durable the replies, then the delivery. */
+	CHECK(strstr(log_.ev, "B(a)(b!(c)(d)CHffffD") != NULL);
 	CHECK_EQ_INT(log_.commits, 1);
 	CHECK_EQ_INT(log_.batches, 1);
-	CHECK(strchr(log_.ev, 'H') > strrchr(log_.ev, 'f'));
+	CHECK_EQ_INT(log_.delivered, 1);
+	for (size_t i = 0; i < 4; i++)
+		CHECK_EQ_INT(jobs[i].durable, 1);
+	CHECK(strcmp(log_.finished, "abcd") == 0);
 	CHECK(jobs[0].rc_seen == 0 && jobs[2].rc_seen == 0);
 	CHECK_EQ_INT(jobs[1].rc_seen, BWD_ERR_REFUSED);
 	return true;
@@ -171,7 +219,7 @@ static bool test_failed_commit_fails_all(void)
 	queue_held(q, &holder, jobs, 2);
 	sem_post(&gate);
 	storeq_stop(q);
-	CHECK(strstr(log_.ev, "B(a)(b)FRff") != NULL);
+	CHECK(strstr(log_.ev, "B(a)(b)FRHffD") != NULL);
 	CHECK_EQ_INT(jobs[0].rc_seen, BWD_ERR_STORE);
 	CHECK_EQ_INT(jobs[1].rc_seen, BWD_ERR_STORE);
 	CHECK_EQ_INT(log_.hook_failures, 1);
@@ -193,9 +241,13 @@ static bool test_unbatched_job_splits(void)
 	queue_held(q, &holder, jobs, 4);
 	sem_post(&gate);
 	storeq_stop(q);
-	/* a is committed and answered before n runs; b and c share the
-	 * next transaction. */
-	CHECK(strstr(log_.ev, "B(a)CfHnfB(b)(c)CffH") != NULL);
+	/* a is committed before n runs; b and c share the next
+	 * transaction; replies in order, each after its commit is durable. */
+	CHECK(strstr(store_events(), "B(a)CHnB(b)(c)CH") != NULL);
+	CHECK(strcmp(log_.finished, "anbc") == 0);
+	CHECK(jobs[0].durable >= 1 && jobs[1].durable >= 1);
+	CHECK(jobs[2].durable == 2 && jobs[3].durable == 2);
+	CHECK_EQ_INT(log_.delivered, 2);
 	CHECK_EQ_INT(log_.commits, 2);
 	return true;
 }
@@ -218,7 +270,8 @@ static bool test_batches_are_bounded(void)
 	/* 4096 in the first transaction, the rest in a second. */
 	CHECK_EQ_INT(log_.commits, 2);
 	for (size_t i = 0; i < n; i++)
-		CHECK(jobs[i].finished && jobs[i].rc_seen == 0);
+		CHECK(jobs[i].finished && jobs[i].rc_seen == 0 &&
+		      jobs[i].durable >= (i < 4096 ? 1u : 2u));
 	free(jobs);
 	return true;
 }

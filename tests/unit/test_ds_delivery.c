@@ -694,6 +694,7 @@ static bool setup(void)
 	ds->suite = 1;
 	ds->accept.ds = ds;
 	CHECK(ds_groups_init(ds) == 0);
+	CHECK((ds->sha256 = EVP_MD_fetch(NULL, "SHA2-256", NULL)) != NULL);
 	CHECK((ds->out = calloc(1, sizeof(*ds->out))) != NULL);
 	/* The DS key and its credential, as bulwarkd makes them. */
 	CHECK(mls_signer_new(1, NULL, 0, &ds->signer) == 0);
@@ -746,6 +747,7 @@ int main(void)
 	free_device(&eve);
 	free(ds->out);
 	ds_groups_free(ds);
+	EVP_MD_free(ds->sha256);
 	mls_signer_free(ds->signer);
 	bw_bytes_clear(&ds->credential);
 	free(ds);

@@ -7,6 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
 #include "errors.h"
 #include "store.h"
 #include "store_ds.h"
@@ -24,6 +26,46 @@ static struct store *fresh_store(void)
 	if (store_sqlite_open(path, &s) != 0)
 		return NULL;
 	return s;
+}
+
+/* The same database again, as after a restart. */
+static struct store *reopen(struct store *s)
+{
+	store_close(s);
+	s = NULL;
+	if (store_sqlite_open(path, &s) != 0)
+		return NULL;
+	return s;
+}
+
+/* A query on the database file itself, beside the store: its first
+ * column of its first row as an integer (-1 when none). */
+static int64_t sql_int(const char *sql)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	int64_t v = -1;
+
+	if (sqlite3_open(path, &db) == SQLITE_OK &&
+	    sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_type(st, 0) == SQLITE_NULL
+			    ? -1
+			    : sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return v;
+}
+
+static bool sql_exec(const char *sql)
+{
+	sqlite3 *db = NULL;
+	int rc = SQLITE_ERROR;
+
+	if (sqlite3_open(path, &db) == SQLITE_OK)
+		rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+	sqlite3_close(db);
+	return rc == SQLITE_OK;
 }
 
 static struct store_kp kp(const char *device, const char *ref,
@@ -375,6 +417,306 @@ static bool test_savepoints(void)
 	return true;
 }
 
+/* A device's whole backlog as (gid, seq) pairs. */
+static bool read_all(struct store *s, const char *device, struct seen *v)
+{
+	struct store_cursor cur = { 0 };
+	bool more = true;
+
+	memset(v, 0, sizeof(*v));
+	while (more)
+		CHECK(s->ds->backlog(s, device, &cur, 3, collect, v, &more) ==
+		      0);
+	return true;
+}
+
+static bool same_seen(const struct seen *a, const struct seen *b)
+{
+	CHECK_EQ_INT(a->n, b->n);
+	for (size_t i = 0; i < a->n; i++) {
+		CHECK_EQ_INT(a->seq[i], b->seq[i]);
+		CHECK_EQ_INT(a->gid[i], b->gid[i]);
+	}
+	return true;
+}
+
+static void key_of(char key[17], int i)
+{
+	snprintf(key, 17, "key-%012d", i);
+}
+
+/* The index rebuilt at open holds what was written: last seqs, the
+ * idempotency keys (a retry after a restart is still refused), the
+ * cursors of acknowledgements not folded yet. */
+static bool test_index_rebuild(void)
+{
+	struct store *s = fresh_store();
+	struct seen before, after;
+	struct store_idem idem;
+	int64_t g[3];
+	char key[17];
+
+	CHECK(s != NULL);
+	CHECK(add_device(s, "dev-a", "alice") && add_device(s, "dev-b", "bob"));
+	for (int i = 0; i < 3; i++) {
+		char name[8];
+
+		snprintf(name, sizeof(name), "g%d", i);
+		CHECK((g[i] = add_group(s, name)) > 0);
+		CHECK(s->ds->member_join(s, g[i], "dev-b", 0) == 0);
+	}
+	/* Interleaved, as arrivals are. */
+	for (int i = 0; i < 30; i++) {
+		key_of(key, i);
+		CHECK(append(s, g[i % 3], (uint64_t)(i / 3 + 1), "dev-a", key,
+			     "m") == 0);
+	}
+	CHECK(s->ds->member_ack(s, g[0], "dev-b", 4) == 0);
+	CHECK(s->ds->member_ack(s, g[2], "dev-b", 9) == 0);
+	CHECK(read_all(s, "dev-b", &before));
+	CHECK_EQ_INT(before.n, 30 - 4 - 9);
+	CHECK((s = reopen(s)) != NULL);
+	for (int i = 0; i < 3; i++) {
+		uint64_t last = 0;
+
+		CHECK(s->ds->log_last_seq(s, g[i], &last) == 0);
+		CHECK_EQ_INT(last, 10);
+	}
+	for (int i = 0; i < 30; i++) {
+		key_of(key, i);
+		CHECK(s->ds->log_find_key(s, g[i % 3], "dev-a",
+					  (const uint8_t *)key, &idem) == 0);
+		CHECK_EQ_INT(idem.seq, i / 3 + 1);
+		/* Another group or sender: a different key. */
+		CHECK_EQ_INT(s->ds->log_find_key(s, g[(i + 1) % 3], "dev-a",
+						 (const uint8_t *)key, &idem),
+			     BWD_ERR_NOT_FOUND);
+	}
+	key_of(key, 7);
+	CHECK_EQ_INT(append(s, g[1], 11, "dev-a", key, "retry"),
+		     BWD_ERR_EXISTS);
+	CHECK_EQ_INT(append(s, g[1], 10, "dev-a", NULL, "taken"),
+		     BWD_ERR_EXISTS);
+	CHECK(read_all(s, "dev-b", &after));
+	CHECK(same_seen(&before, &after));
+	/* The cursors went on: no step back, then forward. */
+	CHECK(s->ds->member_ack(s, g[2], "dev-b", 2) == 0);
+	CHECK(s->ds->member_ack(s, g[1], "dev-b", 10) == 0);
+	CHECK(read_all(s, "dev-b", &after));
+	CHECK_EQ_INT(after.n, 30 - 4 - 9 - 10);
+	store_close(s);
+	return true;
+}
+
+/* A job's savepoint takes back the index's changes with the rows. */
+static bool test_index_savepoint(void)
+{
+	struct store *s = fresh_store();
+	struct store_idem idem;
+	struct seen v;
+	uint64_t last = 0;
+	int64_t gid;
+
+	CHECK(s != NULL);
+	CHECK(add_device(s, "dev-b", "bob"));
+	gid = add_group(s, "g");
+	CHECK(s->ds->member_join(s, gid, "dev-b", 0) == 0);
+	CHECK(store_begin(s) == 0);
+	CHECK(s->ops->savepoint(s) == 0);
+	CHECK(append(s, gid, 1, "dev-a", "key-aaaaaaaaaaaa", "kept") == 0);
+	CHECK(s->ops->release(s) == 0);
+	CHECK(s->ops->savepoint(s) == 0);
+	CHECK(append(s, gid, 2, "dev-a", "key-bbbbbbbbbbbb", "undone") == 0);
+	CHECK(s->ds->member_ack(s, gid, "dev-b", 2) == 0);
+	s->ops->rollback_to(s);
+	CHECK(store_commit(s) == 0);
+	CHECK(s->ds->log_last_seq(s, gid, &last) == 0);
+	CHECK_EQ_INT(last, 1);
+	CHECK_EQ_INT(s->ds->log_find_key(s, gid, "dev-a",
+					 (const uint8_t *)"key-bbbbbbbbbbbb",
+					 &idem),
+		     BWD_ERR_NOT_FOUND);
+	CHECK(read_all(s, "dev-b", &v));
+	CHECK_EQ_INT(v.n, 1); /* the ack went with its savepoint */
+	/* A whole transaction rolled back. */
+	CHECK(store_begin(s) == 0);
+	CHECK(append(s, gid, 2, "dev-a", "key-bbbbbbbbbbbb", "gone") == 0);
+	CHECK(s->ds->member_ack(s, gid, "dev-b", 1) == 0);
+	store_rollback(s);
+	CHECK(s->ds->log_last_seq(s, gid, &last) == 0);
+	CHECK_EQ_INT(last, 1);
+	CHECK(read_all(s, "dev-b", &v));
+	CHECK_EQ_INT(v.n, 1);
+	CHECK(append(s, gid, 2, "dev-a", "key-bbbbbbbbbbbb", "again") == 0);
+	store_close(s);
+	return true;
+}
+
+/* Batches fold the cursors into members and empty the acks table. */
+static bool test_fold(void)
+{
+	struct store *s = fresh_store();
+	struct seen v;
+	int64_t gid;
+
+	CHECK(s != NULL);
+	CHECK(add_device(s, "dev-b", "bob"));
+	gid = add_group(s, "g");
+	CHECK(s->ds->member_join(s, gid, "dev-b", 0) == 0);
+	for (uint64_t i = 1; i <= 5; i++) {
+		CHECK(append(s, gid, i, "dev-a", NULL, "x") == 0);
+		CHECK(s->ds->member_ack(s, gid, "dev-b", i) == 0);
+	}
+	CHECK_EQ_INT(sql_int("SELECT count(*) FROM acks"), 5);
+	CHECK_EQ_INT(sql_int("SELECT acked_seq FROM members"), 0);
+	for (int i = 0; i < 3; i++) {
+		CHECK(store_begin(s) == 0);
+		s->ops->in_batch(s);
+		CHECK(store_commit(s) == 0);
+	}
+	CHECK_EQ_INT(sql_int("SELECT count(*) FROM acks"), 0);
+	CHECK_EQ_INT(sql_int("SELECT acked_seq FROM members"), 5);
+	CHECK((s = reopen(s)) != NULL);
+	CHECK(read_all(s, "dev-b", &v));
+	CHECK_EQ_INT(v.n, 0);
+	store_close(s);
+	return true;
+}
+
+/* A database of schema 2 (group_log keyed by (gid, seq), cursors in
+ * members only) opens as schema 3 with the same contents. */
+static bool test_migration(void)
+{
+	struct store *s = fresh_store();
+	struct store_idem idem;
+	struct seen v;
+	uint64_t last = 0;
+	int64_t g1, g2;
+
+	CHECK(s != NULL);
+	CHECK(add_device(s, "dev-b", "bob"));
+	g1 = add_group(s, "g1");
+	g2 = add_group(s, "g2");
+	CHECK(s->ds->member_join(s, g1, "dev-b", 0) == 0);
+	CHECK(s->ds->member_join(s, g2, "dev-b", 0) == 0);
+	store_close(s);
+	/* Back to schema 2, with g2's rows before g1's in the table. */
+	CHECK(sql_exec(
+		"DROP TABLE messages; DROP TABLE acks;"
+		"CREATE TABLE group_log (gid INTEGER NOT NULL,"
+		"  seq INTEGER NOT NULL, kind INTEGER NOT NULL,"
+		"  time INTEGER NOT NULL, sender TEXT NOT NULL,"
+		"  idem_key BLOB, idem_hash BLOB, epoch INTEGER NOT NULL,"
+		"  payload BLOB NOT NULL, PRIMARY KEY (gid, seq)) WITHOUT ROWID;"
+		"CREATE UNIQUE INDEX group_log_keys ON group_log"
+		"  (gid, sender, idem_key) WHERE idem_key IS NOT NULL;"
+		"INSERT INTO group_log VALUES (2, 3, 1, 1, 'dev-a',"
+		"  CAST('key-cccccccccccc' AS BLOB),"
+		"  x'0300000000000000000000000000000000000000000000000000000000000000', 1, x'63');"
+		"INSERT INTO group_log VALUES (2, 4, 1, 1, '', NULL, NULL, 1,"
+		"  x'64');"
+		"INSERT INTO group_log VALUES (1, 1, 1, 1, 'dev-a',"
+		"  CAST('key-aaaaaaaaaaaa' AS BLOB), x'01', 1, x'61');"
+		"INSERT INTO group_log VALUES (1, 2, 1, 1, 'dev-a',"
+		"  CAST('key-bbbbbbbbbbbb' AS BLOB), x'02', 1, x'62');"
+		"UPDATE members SET acked_seq = 1 WHERE gid = 1;"
+		"PRAGMA user_version = 2;"));
+	CHECK_EQ_INT(g1, 1);
+	CHECK_EQ_INT(g2, 2);
+	CHECK(store_sqlite_open(path, &s) == 0);
+	CHECK_EQ_INT(sql_int("PRAGMA user_version"), 3);
+	CHECK_EQ_INT(sql_int("SELECT count(*) FROM messages"), 4);
+	CHECK_EQ_INT(sql_int("SELECT count(*) FROM sqlite_master WHERE "
+			     "name = 'group_log'"),
+		     0);
+	CHECK(s->ds->log_last_seq(s, g1, &last) == 0);
+	CHECK_EQ_INT(last, 2);
+	CHECK(s->ds->log_last_seq(s, g2, &last) == 0);
+	CHECK_EQ_INT(last, 4);
+	CHECK(s->ds->log_find_key(s, g2, "dev-a",
+				  (const uint8_t *)"key-cccccccccccc",
+				  &idem) == 0);
+	CHECK_EQ_INT(idem.seq, 3);
+	CHECK_EQ_INT(idem.hash[0], 3);
+	CHECK_EQ_INT(append(s, g1, 3, "dev-a", "key-bbbbbbbbbbbb", "retry"),
+		     BWD_ERR_EXISTS);
+	CHECK(read_all(s, "dev-b", &v));
+	{
+		uint64_t want[] = { 2, 3, 4 };
+		int64_t gids[] = { g1, g2, g2 };
+
+		CHECK_EQ_INT(v.n, 3);
+		for (size_t i = 0; i < 3; i++) {
+			CHECK_EQ_INT(v.seq[i], want[i]);
+			CHECK_EQ_INT(v.gid[i], gids[i]);
+		}
+	}
+	CHECK(append(s, g1, 3, "dev-a", "key-dddddddddddd", "new") == 0);
+	store_close(s);
+	return true;
+}
+
+/* Purge drops rows and index entries alike; a restart agrees. */
+static bool test_purge_restart(void)
+{
+	struct store *s = fresh_store();
+	struct store_purge p = { .older_than = 0, .max_per_group = 1000,
+				 .now = 100, .limit = 1000 };
+	struct store_idem idem;
+	struct seen v;
+	uint64_t last = 0;
+	int64_t g1, g2;
+	char key[17];
+
+	CHECK(s != NULL);
+	CHECK(add_device(s, "dev-b", "bob"));
+	g1 = add_group(s, "g1");
+	g2 = add_group(s, "g2");
+	CHECK(s->ds->member_join(s, g1, "dev-b", 0) == 0);
+	CHECK(s->ds->member_join(s, g2, "dev-b", 0) == 0);
+	for (int i = 0; i < 20; i++) {
+		key_of(key, i);
+		CHECK(append(s, i % 2 ? g2 : g1, (uint64_t)(i / 2 + 1),
+			     "dev-a", key, "m") == 0);
+	}
+	CHECK(s->ds->member_ack(s, g1, "dev-b", 6) == 0);
+	CHECK(s->ds->member_ack(s, g2, "dev-b", 10) == 0);
+	CHECK(store_begin(s) == 0);
+	CHECK(s->ds->purge(s, &p) == 0);
+	CHECK(store_commit(s) == 0);
+	CHECK_EQ_INT(p.deleted, 16);
+	CHECK_EQ_INT(sql_int("SELECT count(*) FROM messages"), 4);
+	key_of(key, 0);
+	CHECK_EQ_INT(s->ds->log_find_key(s, g1, "dev-a", (const uint8_t *)key,
+					 &idem),
+		     BWD_ERR_NOT_FOUND);
+	/* g2's log is empty: its row keeps the last seq. */
+	CHECK(s->ds->log_last_seq(s, g2, &last) == 0);
+	CHECK_EQ_INT(last, 0);
+	CHECK_EQ_INT(sql_int("SELECT last_seq FROM groups WHERE gid = 2"), 10);
+	CHECK((s = reopen(s)) != NULL);
+	CHECK(read_all(s, "dev-b", &v));
+	CHECK_EQ_INT(v.n, 4);
+	CHECK_EQ_INT(v.seq[0], 7);
+	key_of(key, 18);
+	CHECK(s->ds->log_find_key(s, g1, "dev-a", (const uint8_t *)key,
+				  &idem) == 0);
+	CHECK_EQ_INT(idem.seq, 10);
+	/* A purge that is rolled back leaves the index as it was. */
+	CHECK(s->ds->member_ack(s, g1, "dev-b", 10) == 0);
+	p.deleted = 0;
+	CHECK(store_begin(s) == 0);
+	CHECK(s->ds->purge(s, &p) == 0);
+	CHECK_EQ_INT(p.deleted, 4);
+	store_rollback(s);
+	CHECK(s->ds->log_find_key(s, g1, "dev-a", (const uint8_t *)key,
+				  &idem) == 0);
+	CHECK(s->ds->log_last_seq(s, g1, &last) == 0);
+	CHECK_EQ_INT(last, 10);
+	store_close(s);
+	return true;
+}
+
 int main(void)
 {
 	int failed = 0;
@@ -386,6 +728,11 @@ int main(void)
 	RUN(test_membership_and_backlog, &failed);
 	RUN(test_purge, &failed);
 	RUN(test_savepoints, &failed);
+	RUN(test_index_rebuild, &failed);
+	RUN(test_index_savepoint, &failed);
+	RUN(test_fold, &failed);
+	RUN(test_migration, &failed);
+	RUN(test_purge_restart, &failed);
 	for (int i = 0; i < counter; i++) {
 		char f[300];
 
