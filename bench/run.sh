@@ -107,8 +107,20 @@ port_free() {
 }
 
 # The organisation, its devices and conversations, once.
+# The cache serves any run of the same layout with at most as many devices
+# as it enrolled (IDLE_N below the hard limit uses its first devices).
+cache_fits() {
+  local stamp want="layout ${LAYOUT[*]} devices " n
+  [[ -f $CACHE/stamp ]] || return 1
+  stamp=$(cat "$CACHE/stamp")
+  [[ $stamp == "$want"*" cache 1" ]] || return 1
+  n=${stamp#"$want"}
+  n=${n%% *}
+  [[ $n =~ ^[0-9]+$ ]] && ((n >= DEVICES))
+}
+
 setup() {
-  if [[ ${BENCH_RESETUP:-0} != 1 && -f $CACHE/stamp && $(cat "$CACHE/stamp") == "$STAMP" ]]; then
+  if [[ ${BENCH_RESETUP:-0} != 1 ]] && cache_fits; then
     return 0
   fi
   log "setup: organisation, $DEVICES devices, conversations (cached in $CACHE)"
@@ -139,13 +151,19 @@ EOF
   echo "$STAMP" >"$CACHE/stamp"
 }
 
-# A fresh copy of the organisation as the setup left it.
-fresh_server() {
-  local log_file=$1
+# A fresh copy of the organisation as the setup left it, at this run's
+# place and port (the cache may come from another checkout: BENCH_CACHE).
+fresh_org() {
   port_free
   rm -rf "$RUN/org"
+  mkdir -p "$RUN"
   cp -a "$CACHE/org-template" "$RUN/org"
-  start_server "$log_file"
+  printf 'data_dir = %s\nlisten = 127.0.0.1:%s\n' "$RUN/org" "$PORT" >>"$CONF"
+}
+
+fresh_server() {
+  fresh_org
+  start_server "$1"
 }
 
 load() {
@@ -291,9 +309,7 @@ scenario_profile() {
 # bulwarkd under callgrind, with 20 devices of A for $2 seconds.
 callgrind_run() {
   local mode=$1 secs=$2 out=$OUT/profile
-  port_free
-  rm -rf "$RUN/org"
-  cp -a "$CACHE/org-template" "$RUN/org"
+  fresh_org
   rm -f "$RUN/org/admin.sock"
   ulimit -n "$NOFILE"
   valgrind --tool=callgrind --callgrind-out-file="$out/callgrind.$secs" \

@@ -17,17 +17,26 @@ static const struct lg_hooks idle_hooks = {
 	.ready = on_ready,
 };
 
+/* The growth from before to after, per connection (-1 if unknown). */
+static double per_conn(long before, long after, uint32_t alive)
+{
+	if (alive == 0 || before < 0 || after < 0)
+		return -1;
+	return (double)(after - before) / alive;
+}
+
 int scen_idle(struct lg *g)
 {
 	uint32_t n = g->cfg.idle_n, ready, alive = 0;
-	long rss0, rss1, gen0, gen1;
+	struct mem_snap m0, m1;
+	long gen0, gen1;
 	struct cpu_snap a, b, c;
 	struct cpu_use login, idle;
-	double connect_s, kb, gen_kb;
+	double connect_s, kb, anon_kb, file_kb, gen_kb;
 	uint64_t t0;
 
 	g->hooks = &idle_hooks;
-	rss0 = stats_server_rss_kb(g);
+	m0 = stats_server_mem(g);
 	gen0 = stats_self_rss_kb();
 	a = stats_snap(g);
 	t0 = lg_now_ns();
@@ -42,15 +51,18 @@ int scen_idle(struct lg *g)
 	loop_run(g, NULL, g->cfg.settle);
 	c = stats_snap(g);
 	idle = stats_cpu(&b, &c);
-	rss1 = stats_server_rss_kb(g);
+	m1 = stats_server_mem(g);
 	gen1 = stats_self_rss_kb();
 	for (uint32_t i = 0; i < n; i++)
 		alive += g->devs[i].conn.state == LC_READY;
-	kb = alive > 0 ? (double)(rss1 - rss0) / alive : -1;
+	kb = per_conn(m0.rss_kb, m1.rss_kb, alive);
+	anon_kb = per_conn(m0.anon_kb, m1.anon_kb, alive);
+	file_kb = per_conn(m0.file_kb, m1.file_kb, alive);
 	gen_kb = alive > 0 ? (double)(gen1 - gen0) / alive : -1;
-	lg_log(g, "C: server RSS %ld -> %ld kB, %.2f kB per connection over %u; "
-		  "generator %.2f kB per connection",
-	       rss0, rss1, kb, alive, gen_kb);
+	lg_log(g, "C: server RSS %ld -> %ld kB, %.2f kB per connection over %u "
+		  "(anonymous %.2f, file-backed %.2f); generator %.2f kB per "
+		  "connection",
+	       m0.rss_kb, m1.rss_kb, kb, alive, anon_kb, file_kb, gen_kb);
 	lg_json_begin(g);
 	fprintf(g->json,
 		"  \"target_conns\": %u, \"established\": %u, "
@@ -62,7 +74,13 @@ int scen_idle(struct lg *g)
 	fprintf(g->json,
 		"  \"rss_before_kb\": %ld, \"rss_after_kb\": %ld, "
 		"\"kb_per_conn\": %.2f, \"gen_kb_per_conn\": %.2f,\n",
-		rss0, rss1, kb, gen_kb);
+		m0.rss_kb, m1.rss_kb, kb, gen_kb);
+	fprintf(g->json,
+		"  \"anon_before_kb\": %ld, \"anon_after_kb\": %ld, "
+		"\"anon_kb_per_conn\": %.2f, \"file_before_kb\": %ld, "
+		"\"file_after_kb\": %ld, \"file_kb_per_conn\": %.2f,\n",
+		m0.anon_kb, m1.anon_kb, anon_kb, m0.file_kb, m1.file_kb,
+		file_kb);
 	lg_json_cpu(g, "login_", &login);
 	lg_json_cpu(g, "idle_", &idle);
 	scen_logout(g, 0, n);

@@ -83,36 +83,54 @@ struct cpu_use stats_cpu(const struct cpu_snap *a, const struct cpu_snap *b)
 	return u;
 }
 
-static long rss_kb(const char *path)
+/* A "Key:   123 kB" line of /proc/<pid>/status. */
+static long status_kb(const char *line, const char *key)
 {
+	size_t n = strlen(key);
+
+	return strncmp(line, key, n) == 0 ? atol(line + n) : -1;
+}
+
+static struct mem_snap mem_of(const char *path)
+{
+	struct mem_snap m = { -1, -1, -1 };
 	char line[256];
-	long kb = -1;
+	long v;
 	FILE *f = fopen(path, "r");
 
 	if (f == NULL)
-		return -1;
-	while (fgets(line, sizeof(line), f) != NULL)
-		if (strncmp(line, "VmRSS:", 6) == 0) {
-			kb = atol(line + 6);
-			break;
-		}
+		return m;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		if ((v = status_kb(line, "VmRSS:")) >= 0)
+			m.rss_kb = v;
+		else if ((v = status_kb(line, "RssAnon:")) >= 0)
+			m.anon_kb = v;
+		else if ((v = status_kb(line, "RssFile:")) >= 0)
+			m.file_kb = v;
+	}
 	fclose(f);
-	return kb;
+	return m;
+}
+
+struct mem_snap stats_server_mem(const struct lg *g)
+{
+	struct mem_snap none = { -1, -1, -1 };
+	char path[64];
+
+	if (g->cfg.server_pid <= 0)
+		return none;
+	snprintf(path, sizeof(path), "/proc/%d/status", g->cfg.server_pid);
+	return mem_of(path);
 }
 
 long stats_server_rss_kb(const struct lg *g)
 {
-	char path[64];
-
-	if (g->cfg.server_pid <= 0)
-		return -1;
-	snprintf(path, sizeof(path), "/proc/%d/status", g->cfg.server_pid);
-	return rss_kb(path);
+	return stats_server_mem(g).rss_kb;
 }
 
 long stats_self_rss_kb(void)
 {
-	return rss_kb("/proc/self/status");
+	return mem_of("/proc/self/status").rss_kb;
 }
 
 /* ---- latency ---- */

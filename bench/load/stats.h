@@ -25,6 +25,14 @@ struct cpu_use {
 
 struct cpu_snap stats_snap(const struct lg *g);
 struct cpu_use stats_cpu(const struct cpu_snap *a, const struct cpu_snap *b);
+/* Resident memory, KiB (-1 if unknown): all of it (VmRSS), the part
+ * that is the process's own (RssAnon: heap, stacks) and the part mapped
+ * from files (RssFile: the binary, libraries, the database's mmap). */
+struct mem_snap {
+	long rss_kb, anon_kb, file_kb;
+};
+
+struct mem_snap stats_server_mem(const struct lg *g);
 /* VmRSS of the server's main process, KiB (-1 if unknown). */
 long stats_server_rss_kb(const struct lg *g);
 /* The generator's VmRSS, KiB. */

@@ -8,6 +8,7 @@
 #include "errors.h"
 #include "log.h"
 #include "proto.h"
+#include "record.h"
 #include "tls.h"
 
 int tls_cert_fingerprint(X509 *cert, uint8_t out[STORE_FINGERPRINT_LEN])
@@ -53,6 +54,16 @@ static int verify_device(int preverify_ok, X509_STORE_CTX *xs)
 	return 1;
 }
 
+/* The application traffic secrets go to the connection's record layer,
+ * which takes over once the handshake is done (record.h). */
+static void keep_traffic_secrets(const SSL *ssl, const char *line)
+{
+	struct tls_rec *r = SSL_get_app_data(ssl);
+
+	if (r != NULL)
+		tls_rec_keylog(r, line);
+}
+
 static int load_client_ca(SSL_CTX *ctx, const char *ca_path)
 {
 	STACK_OF(X509_NAME) *names;
@@ -92,7 +103,11 @@ int tls_context_new(const char *cert_path, const char *key_path,
 	*out = NULL;
 	if ((ctx = SSL_CTX_new(TLS_server_method())) == NULL)
 		return BWD_ERR_TLS;
-	SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION);
+	/* TLS 1.3 only, with the suites the record layer protects. */
+	if (SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION) != 1 ||
+	    SSL_CTX_set_ciphersuites(ctx, TLS_REC_CIPHERSUITES) != 1)
+		goto out;
+	SSL_CTX_set_keylog_callback(ctx, keep_traffic_secrets);
 	/* Idle connections keep no record buffers; writes may be partial
 	 * and resumed from our own buffer. */
 	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS |
