@@ -197,7 +197,11 @@ scenario_B() {
 }
 
 scenario_C() {
+  # A first start brings the copy to this server's schema: a migration
+  # is not a login, and its pages are not a connection's.
   fresh_server "$OUT/C-$1-server.log"
+  stop_server
+  start_server "$OUT/C-$1-server.log"
   sleep 2 # a settled process: the baseline of its memory
   load C "$1" --scenario C --idle-n "$IDLE_N" --settle 5
   stop_server

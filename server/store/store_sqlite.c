@@ -58,6 +58,11 @@ static const char *const migrations[] = {
 	"  result TEXT NOT NULL);",
 	/* 2: the delivery service (store_ds.h) */
 	SQ_DS_SCHEMA,
+	/* 3: each log's seqs apart from its payloads. A lookup in
+	 * group_log's own key compares whole rows, overflow pages included;
+	 * a backlog read seeks here instead and reads only the rows it
+	 * returns (store_sqlite_ds.c, DS_BACKLOG_RANGE). */
+	"CREATE INDEX group_log_seqs ON group_log (gid, seq);",
 };
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 

@@ -176,15 +176,22 @@ static const char *const ds_sql[DS_COUNT] = {
 		"WHERE i.device = ?1 AND i.seq > ?2 ORDER BY i.seq LIMIT ?3",
 	/* A device's memberships with something left to read, then each
 	 * one's range of its group's log: both in the order of a key, so a
-	 * page costs its own size whatever the backlog's. */
+	 * page costs its own size whatever the backlog's. The range is
+	 * found in group_log_seqs, and a group's row (its public view: a
+	 * page or more) is read only for a range that has messages (CROSS
+	 * JOIN keeps the log outermost), so a login with nothing to read
+	 * touches index pages alone. */
 	[DS_BACKLOG_MEMBERS] =
-		"SELECT m.gid, max(m.joined_seq, m.acked_seq), m.left_seq, "
-		"g.group_id FROM members m JOIN groups g ON g.gid = m.gid "
-		"WHERE m.device = ?1 AND m.gid >= ?2 AND (m.left_seq = 0 OR "
-		"m.acked_seq < m.left_seq) ORDER BY m.gid, m.joined_seq",
+		"SELECT gid, max(joined_seq, acked_seq), left_seq "
+		"FROM members WHERE device = ?1 AND gid >= ?2 AND "
+		"(left_seq = 0 OR acked_seq < left_seq) "
+		"ORDER BY gid, joined_seq",
 	[DS_BACKLOG_RANGE] =
-		"SELECT seq, kind, time, payload FROM group_log WHERE gid = ?1 "
-		"AND seq > ?2 AND seq <= ?3 ORDER BY seq LIMIT ?4",
+		"SELECT l.seq, l.kind, l.time, l.payload, g.group_id "
+		"FROM group_log l INDEXED BY group_log_seqs "
+		"CROSS JOIN groups g ON g.gid = l.gid "
+		"WHERE l.gid = ?1 AND l.seq > ?2 AND l.seq <= ?3 "
+		"ORDER BY l.seq LIMIT ?4",
 	/* Before anything is deleted, each group remembers its last seq. */
 	[DS_PURGE_LAST_SEQ] =
 		"UPDATE groups SET last_seq = max(last_seq, coalesce("
@@ -682,8 +689,6 @@ static int backlog_inbox(struct store *s, const char *device,
 struct interval {
 	int64_t gid;
 	uint64_t after, until;
-	uint8_t group_id[PROTO_MAX_GROUP_ID];
-	size_t group_id_len;
 };
 
 /* The device's intervals from the cursor's group on. */
@@ -699,8 +704,6 @@ static int intervals(struct store *s, const char *device, int64_t from,
 	sq_bind_text(st, 1, device);
 	sqlite3_bind_int64(st, 2, from);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		size_t len = (size_t)sqlite3_column_bytes(st, 3);
-
 		if (*n == cap) {
 			cap = cap ? 2 * cap : 16;
 			if ((grown = realloc(v, cap * sizeof(*v))) == NULL) {
@@ -714,11 +717,6 @@ static int intervals(struct store *s, const char *device, int64_t from,
 		v[*n].until = (uint64_t)sqlite3_column_int64(st, 2);
 		if (v[*n].until == 0)
 			v[*n].until = INT64_MAX;
-		if (len > PROTO_MAX_GROUP_ID)
-			len = PROTO_MAX_GROUP_ID;
-		v[*n].group_id_len = len;
-		memcpy(v[*n].group_id, sqlite3_column_blob(st, 3),
-		       v[*n].group_id_len);
 		(*n)++;
 	}
 	sqlite3_reset(st);
@@ -734,9 +732,7 @@ static int read_range(struct store *s, const struct interval *iv,
 {
 	sqlite3_stmt *st = ds(s, DS_BACKLOG_RANGE);
 	uint64_t after = iv->after;
-	struct store_backlog_msg m = { .group_id = iv->group_id,
-				       .group_id_len = iv->group_id_len,
-				       .gid = iv->gid };
+	struct store_backlog_msg m = { .gid = iv->gid };
 	int rc, stop = 0;
 
 	if (iv->gid == c->gid && c->seq > after)
@@ -751,6 +747,10 @@ static int read_range(struct store *s, const struct interval *iv,
 		m.time = sqlite3_column_int64(st, 2);
 		m.payload = sqlite3_column_blob(st, 3);
 		m.payload_len = (size_t)sqlite3_column_bytes(st, 3);
+		m.group_id = sqlite3_column_blob(st, 4);
+		m.group_id_len = (size_t)sqlite3_column_bytes(st, 4);
+		if (m.group_id_len > PROTO_MAX_GROUP_ID)
+			m.group_id_len = PROTO_MAX_GROUP_ID;
 		c->gid = m.gid;
 		c->seq = m.seq;
 		(*n)++;
