@@ -62,10 +62,15 @@ struct cpu_snap stats_snap(const struct lg *g)
 	struct cpu_snap s;
 	struct rusage ru;
 
+	uint64_t helper = 0;
+	int ppid;
+
 	getrusage(RUSAGE_SELF, &ru);
 	s.server_ticks = server_ticks(g->cfg.server_pid);
 	s.gen_s = (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
 		  (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+	if (g->helper_pid > 0 && proc_stat(g->helper_pid, &helper, &ppid) == 0)
+		s.gen_s += (double)helper / (double)sysconf(_SC_CLK_TCK);
 	s.t_ns = lg_now_ns();
 	return s;
 }
@@ -128,9 +133,16 @@ long stats_server_rss_kb(const struct lg *g)
 	return stats_server_mem(g).rss_kb;
 }
 
-long stats_self_rss_kb(void)
+long stats_gen_rss_kb(const struct lg *g)
 {
-	return mem_of("/proc/self/status").rss_kb;
+	char path[64];
+	long own = mem_of("/proc/self/status").rss_kb, helper;
+
+	if (g->helper_pid <= 0)
+		return own;
+	snprintf(path, sizeof(path), "/proc/%d/status", g->helper_pid);
+	helper = mem_of(path).rss_kb;
+	return own < 0 || helper < 0 ? -1 : own + helper;
 }
 
 /* ---- latency ---- */
@@ -255,7 +267,7 @@ void lg_json_end(struct lg *g, bool ok, const char *error)
 	for (uint32_t i = 0; i < g->n_reasons; i++)
 		fprintf(g->json, "%s\"%s\": %u", i ? ", " : "",
 			g->reasons[i].why, g->reasons[i].n);
-	fprintf(g->json, "},\n  \"gen_rss_kb\": %ld,\n", stats_self_rss_kb());
+	fprintf(g->json, "},\n  \"gen_rss_kb\": %ld,\n", stats_gen_rss_kb(g));
 	if (error != NULL)
 		fprintf(g->json, "  \"error\": \"%s\",\n", error);
 	fprintf(g->json, "  \"ok\": %s\n}\n", ok ? "true" : "false");

@@ -1,7 +1,7 @@
 /*
  * stats.h - what the generator measures: CPU time of the server (bulwarkd
  * and every process it started, all threads, from /proc/<pid>/stat) and
- * of the generator itself (getrusage), the server's resident memory,
+ * of the generator itself (getrusage, and its helper process's), the server's resident memory,
  * latency percentiles, and the JSON the run writes.
  */
 #ifndef LG_STATS_H
@@ -35,8 +35,8 @@ struct mem_snap {
 struct mem_snap stats_server_mem(const struct lg *g);
 /* VmRSS of the server's main process, KiB (-1 if unknown). */
 long stats_server_rss_kb(const struct lg *g);
-/* The generator's VmRSS, KiB. */
-long stats_self_rss_kb(void);
+/* The generator's VmRSS (with its helper process's), KiB. */
+long stats_gen_rss_kb(const struct lg *g);
 
 /* Record a latency sample (ns) of the measured window. */
 void stats_latency(struct lg *g, uint64_t ns);

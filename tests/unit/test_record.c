@@ -1,7 +1,9 @@
 /* test_record.c - bulwarkd's TLS 1.3 record layer (server/net/record.c)
  * against OpenSSL's client: after an OpenSSL handshake the server side
  * drops its SSL object and speaks records itself, in every suite, through
- * KeyUpdates both ways, alerts, and tampered or malformed records. */
+ * KeyUpdates both ways, alerts, and tampered or malformed records. Also
+ * the server context's chain (server/net/tls.c): the CA certificate is
+ * left out only for a client that names the CA. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -13,8 +15,12 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include <openssl/pem.h>
+
+#include "devices.h"
 #include "record.h"
 #include "test.h"
+#include "tls.h"
 
 static const char *const suite_names[TLS_REC_NSUITES] = {
 	"TLS_AES_128_GCM_SHA256",
@@ -38,18 +44,39 @@ static void keylog(const SSL *ssl, const char *line)
 	tls_rec_keylog(SSL_get_app_data(ssl), line);
 }
 
+/* A P-256 certificate named cn for key, signed by issuer_key (itself
+ * when issuer is NULL). */
+static X509 *make_cert(const char *cn, EVP_PKEY *key, X509 *issuer,
+		       EVP_PKEY *issuer_key)
+{
+	X509 *cert = X509_new();
+	X509_NAME *name = X509_get_subject_name(cert);
+	int ok = cert != NULL &&
+		 ASN1_INTEGER_set(X509_get_serialNumber(cert), 1) == 1 &&
+		 X509_gmtime_adj(X509_getm_notBefore(cert), 0) != NULL &&
+		 X509_gmtime_adj(X509_getm_notAfter(cert), 3600) != NULL &&
+		 X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+					    (const unsigned char *)cn, -1, -1,
+					    0) == 1 &&
+		 X509_set_issuer_name(cert, issuer != NULL
+						    ? X509_get_subject_name(issuer)
+						    : name) == 1 &&
+		 X509_set_pubkey(cert, key) == 1 &&
+		 X509_sign(cert, issuer_key, EVP_sha256()) > 0;
+
+	if (!ok) {
+		X509_free(cert);
+		return NULL;
+	}
+	return cert;
+}
+
 /* A self-signed P-256 certificate for the server. */
 static int server_identity(SSL_CTX *ctx)
 {
 	EVP_PKEY *key = EVP_EC_gen("P-256");
-	X509 *cert = X509_new();
-	int ok = key != NULL && cert != NULL &&
-		 ASN1_INTEGER_set(X509_get_serialNumber(cert), 1) == 1 &&
-		 X509_gmtime_adj(X509_getm_notBefore(cert), 0) != NULL &&
-		 X509_gmtime_adj(X509_getm_notAfter(cert), 3600) != NULL &&
-		 X509_set_pubkey(cert, key) == 1 &&
-		 X509_sign(cert, key, EVP_sha256()) > 0 &&
-		 SSL_CTX_use_certificate(ctx, cert) == 1 &&
+	X509 *cert = key != NULL ? make_cert("server", key, NULL, key) : NULL;
+	int ok = cert != NULL && SSL_CTX_use_certificate(ctx, cert) == 1 &&
 		 SSL_CTX_use_PrivateKey(ctx, key) == 1;
 
 	X509_free(cert);
@@ -384,6 +411,115 @@ out:
 	return ok;
 }
 
+static char ca_path[] = "/tmp/bw_test_ca_XXXXXX";
+static char crt_path[] = "/tmp/bw_test_crt_XXXXXX";
+static char key_path[] = "/tmp/bw_test_key_XXXXXX";
+
+static int write_pem(char *path, X509 *cert, EVP_PKEY *key)
+{
+	int fd = mkstemp(path);
+	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+	int ok = f != NULL &&
+		 (cert != NULL ? PEM_write_X509(f, cert)
+			       : PEM_write_PrivateKey(f, key, NULL, NULL, 0,
+						      NULL, NULL)) == 1;
+
+	if (f != NULL)
+		fclose(f);
+	return ok ? 0 : -1;
+}
+
+/* The organisation's CA and a server certificate it signed, in files as
+ * bulwarkctl init writes them. */
+static int org_files(void)
+{
+	EVP_PKEY *ca_key = EVP_EC_gen("P-256"), *key = EVP_EC_gen("P-256");
+	X509 *ca = ca_key != NULL ? make_cert("CA", ca_key, NULL, ca_key)
+				  : NULL;
+	X509 *cert = ca != NULL && key != NULL
+			     ? make_cert("localhost", key, ca, ca_key)
+			     : NULL;
+	int rc = cert != NULL && write_pem(ca_path, ca, NULL) == 0 &&
+			 write_pem(crt_path, cert, NULL) == 0 &&
+			 write_pem(key_path, NULL, key) == 0
+		 ? 0
+		 : -1;
+
+	X509_free(cert);
+	X509_free(ca);
+	EVP_PKEY_free(key);
+	EVP_PKEY_free(ca_key);
+	return rc;
+}
+
+/* How many certificates the server sends to a client that names the CA
+ * (certificate_authorities) or not; -1 if the handshake fails. */
+static int chain_length(SSL_CTX *sctx, bool names_ca)
+{
+	SSL_CTX *cctx = SSL_CTX_new(TLS_client_method());
+	struct pair p = { .sctx = sctx, .cfd = -1, .sfd = -1 };
+	STACK_OF(X509_NAME) *cas;
+	int fds[2], n = -1;
+
+	if (cctx == NULL || socketpair(AF_UNIX, SOCK_STREAM, 0, fds) != 0)
+		goto out;
+	p.cfd = fds[0];
+	p.sfd = fds[1];
+	SSL_CTX_set_verify(cctx, SSL_VERIFY_PEER, NULL);
+	if (SSL_CTX_load_verify_locations(cctx, ca_path, NULL) != 1 ||
+	    nonblocking(p.cfd) != 0 || nonblocking(p.sfd) != 0)
+		goto out;
+	if (names_ca) {
+		if ((cas = SSL_load_client_CA_file(ca_path)) == NULL)
+			goto out;
+		SSL_CTX_set0_CA_list(cctx, cas);
+	}
+	p.client = SSL_new(cctx);
+	p.server = SSL_new(sctx);
+	if (p.client == NULL || p.server == NULL ||
+	    SSL_set_fd(p.client, p.cfd) != 1 ||
+	    SSL_set_fd(p.server, p.sfd) != 1)
+		goto out;
+	SSL_set_app_data(p.server, &p.rec);
+	SSL_set_connect_state(p.client);
+	SSL_set_accept_state(p.server);
+	if (handshake(&p) == 0 &&
+	    SSL_get_verify_result(p.client) == X509_V_OK)
+		n = sk_X509_num(SSL_get_peer_cert_chain(p.client));
+out:
+	SSL_free(p.client);
+	SSL_free(p.server);
+	SSL_CTX_free(cctx);
+	if (p.cfd >= 0)
+		close(p.cfd);
+	if (p.sfd >= 0)
+		close(p.sfd);
+	tls_rec_clear(&p.rec);
+	return n;
+}
+
+static bool test_chain_omits_ca_only_when_named(void)
+{
+	struct devices *devices = NULL;
+	SSL_CTX *sctx = NULL;
+	int with, without;
+
+	CHECK(org_files() == 0);
+	CHECK(devices_new(&devices) == 0);
+	CHECK(tls_context_new(crt_path, key_path, ca_path, devices, &sctx) ==
+	      0);
+	without = chain_length(sctx, false);
+	with = chain_length(sctx, true);
+	SSL_CTX_free(sctx);
+	devices_free(devices);
+	unlink(ca_path);
+	unlink(crt_path);
+	unlink(key_path);
+	CHECK_EQ_INT(without, 2); /* an activating device reads the CA */
+	CHECK_EQ_INT(with, 1);
+	return true;
+}
+
 int main(void)
 {
 	int failed = 0;
@@ -394,6 +530,7 @@ int main(void)
 	RUN(test_tampered_record_refused, &failed);
 	RUN(test_malformed_headers_refused, &failed);
 	RUN(test_partial_record_waits, &failed);
+	RUN(test_chain_omits_ca_only_when_named, &failed);
 	ERR_clear_error();
 	return failed ? 1 : 0;
 }
