@@ -135,7 +135,8 @@ int scen_idle(struct lg *g)
 	uint32_t n = g->cfg.idle_n, ready, alive = 0;
 	/* this process's devices and logins in flight; the helper's: the rest */
 	uint32_t mine = n >= 2 && g->cfg.conc >= 2 ? n - n / 2 : n;
-	uint32_t conc = g->cfg.conc - (mine < n ? g->cfg.conc / 2 : 0);
+	uint32_t total_conc = g->cfg.conc;
+	uint32_t conc = total_conc - (mine < n ? total_conc / 2 : 0);
 	struct helper_report r = { 0, 0 };
 	char ask = 'q';
 	int status;
@@ -162,6 +163,7 @@ int scen_idle(struct lg *g)
 		g->n_failed += r.failed;
 	}
 	connect_s = (double)(lg_now_ns() - t0) / 1e9;
+	g->cfg.conc = total_conc;
 	b = stats_snap(g);
 	login = stats_cpu(&a, &b);
 	lg_log(g, "C: %u/%u logged in in %.2f s (%.0f/s, failed %u), settling "
