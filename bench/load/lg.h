@@ -301,6 +301,9 @@ struct lg {
 	} reasons[12];
 	uint32_t n_reasons;
 	FILE *json;
+	/* a second generator process sharing C's logins (0: none); its CPU
+	 * and memory count as the generator's */
+	int helper_pid;
 	/* a shared scratch for frames and envelopes */
 	uint8_t *scratch;
 	size_t scratch_cap;

@@ -62,10 +62,15 @@ struct cpu_snap stats_snap(const struct lg *g)
 	struct cpu_snap s;
 	struct rusage ru;
 
+	uint64_t helper = 0;
+	int ppid;
+
 	getrusage(RUSAGE_SELF, &ru);
 	s.server_ticks = server_ticks(g->cfg.server_pid);
 	s.gen_s = (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
 		  (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+	if (g->helper_pid > 0 && proc_stat(g->helper_pid, &helper, &ppid) == 0)
+		s.gen_s += (double)helper / (double)sysconf(_SC_CLK_TCK);
 	s.t_ns = lg_now_ns();
 	return s;
 }
@@ -83,36 +88,61 @@ struct cpu_use stats_cpu(const struct cpu_snap *a, const struct cpu_snap *b)
 	return u;
 }
 
-static long rss_kb(const char *path)
+/* A "Key:   123 kB" line of /proc/<pid>/status. */
+static long status_kb(const char *line, const char *key)
 {
+	size_t n = strlen(key);
+
+	return strncmp(line, key, n) == 0 ? atol(line + n) : -1;
+}
+
+static struct mem_snap mem_of(const char *path)
+{
+	struct mem_snap m = { -1, -1, -1 };
 	char line[256];
-	long kb = -1;
+	long v;
 	FILE *f = fopen(path, "r");
 
 	if (f == NULL)
-		return -1;
-	while (fgets(line, sizeof(line), f) != NULL)
-		if (strncmp(line, "VmRSS:", 6) == 0) {
-			kb = atol(line + 6);
-			break;
-		}
+		return m;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		if ((v = status_kb(line, "VmRSS:")) >= 0)
+			m.rss_kb = v;
+		else if ((v = status_kb(line, "RssAnon:")) >= 0)
+			m.anon_kb = v;
+		else if ((v = status_kb(line, "RssFile:")) >= 0)
+			m.file_kb = v;
+	}
 	fclose(f);
-	return kb;
+	return m;
+}
+
+struct mem_snap stats_server_mem(const struct lg *g)
+{
+	struct mem_snap none = { -1, -1, -1 };
+	char path[64];
+
+	if (g->cfg.server_pid <= 0)
+		return none;
+	snprintf(path, sizeof(path), "/proc/%d/status", g->cfg.server_pid);
+	return mem_of(path);
 }
 
 long stats_server_rss_kb(const struct lg *g)
 {
-	char path[64];
-
-	if (g->cfg.server_pid <= 0)
-		return -1;
-	snprintf(path, sizeof(path), "/proc/%d/status", g->cfg.server_pid);
-	return rss_kb(path);
+	return stats_server_mem(g).rss_kb;
 }
 
-long stats_self_rss_kb(void)
+long stats_gen_rss_kb(const struct lg *g)
 {
-	return rss_kb("/proc/self/status");
+	char path[64];
+	long own = mem_of("/proc/self/status").rss_kb, helper;
+
+	if (g->helper_pid <= 0)
+		return own;
+	snprintf(path, sizeof(path), "/proc/%d/status", g->helper_pid);
+	helper = mem_of(path).rss_kb;
+	return own < 0 || helper < 0 ? -1 : own + helper;
 }
 
 /* ---- latency ---- */
@@ -237,7 +267,7 @@ void lg_json_end(struct lg *g, bool ok, const char *error)
 	for (uint32_t i = 0; i < g->n_reasons; i++)
 		fprintf(g->json, "%s\"%s\": %u", i ? ", " : "",
 			g->reasons[i].why, g->reasons[i].n);
-	fprintf(g->json, "},\n  \"gen_rss_kb\": %ld,\n", stats_self_rss_kb());
+	fprintf(g->json, "},\n  \"gen_rss_kb\": %ld,\n", stats_gen_rss_kb(g));
 	if (error != NULL)
 		fprintf(g->json, "  \"error\": \"%s\",\n", error);
 	fprintf(g->json, "  \"ok\": %s\n}\n", ok ? "true" : "false");

@@ -1,7 +1,7 @@
 /*
  * stats.h - what the generator measures: CPU time of the server (bulwarkd
  * and every process it started, all threads, from /proc/<pid>/stat) and
- * of the generator itself (getrusage), the server's resident memory,
+ * of the generator itself (getrusage, and its helper process's), the server's resident memory,
  * latency percentiles, and the JSON the run writes.
  */
 #ifndef LG_STATS_H
@@ -25,10 +25,18 @@ struct cpu_use {
 
 struct cpu_snap stats_snap(const struct lg *g);
 struct cpu_use stats_cpu(const struct cpu_snap *a, const struct cpu_snap *b);
+/* Resident memory, KiB (-1 if unknown): all of it (VmRSS), the part
+ * that is the process's own (RssAnon: heap, stacks) and the part mapped
+ * from files (RssFile: the binary, libraries, the database's mmap). */
+struct mem_snap {
+	long rss_kb, anon_kb, file_kb;
+};
+
+struct mem_snap stats_server_mem(const struct lg *g);
 /* VmRSS of the server's main process, KiB (-1 if unknown). */
 long stats_server_rss_kb(const struct lg *g);
-/* The generator's VmRSS, KiB. */
-long stats_self_rss_kb(void);
+/* The generator's VmRSS (with its helper process's), KiB. */
+long stats_gen_rss_kb(const struct lg *g);
 
 /* Record a latency sample (ns) of the measured window. */
 void stats_latency(struct lg *g, uint64_t ns);

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <openssl/err.h>
@@ -37,6 +38,7 @@ int conn_new(struct worker *w, int fd, const char *peer, struct conn **out)
 		return BWD_ERR_TLS;
 	}
 	SSL_set_accept_state(c->ssl);
+	SSL_set_app_data(c->ssl, &c->rec); /* the traffic secrets go there */
 	c->worker = w;
 	c->fd = fd;
 	c->state = CONN_TLS;
@@ -73,6 +75,68 @@ static const char *ssl_reason(void)
 	return r != NULL ? r : "connection error";
 }
 
+/* Write p[0..n) to the socket as it is; *sent tells how much it took.
+ * -1 on a hard error. */
+static int write_raw(int fd, const uint8_t *p, size_t n, size_t *sent)
+{
+	ssize_t k;
+
+	*sent = 0;
+	while (*sent < n) {
+		k = send(fd, p + *sent, n - *sent, MSG_NOSIGNAL);
+		if (k > 0)
+			*sent += (size_t)k;
+		else if (k < 0 && errno == EINTR)
+			continue;
+		else if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return 0;
+		else
+			return -1;
+	}
+	return 0;
+}
+
+/* An alert, when nothing waits before it in the output; best effort: the
+ * connection closes right after. */
+static void send_alert(struct conn *c, enum tls_alert alert)
+{
+	struct bw_writer *sealed = &c->worker->sealed;
+	size_t sent;
+
+	if (c->out != NULL)
+		return;
+	bw_writer_reset(sealed);
+	sealed->err = 0;
+	if (tls_rec_seal_alert(&c->rec, &c->worker->rec_ctx, alert, sealed) ==
+	    0)
+		write_raw(c->fd, sealed->buf, sealed->len, &sent);
+}
+
+static size_t rec_read(struct conn *c, uint8_t *buf, size_t n)
+{
+	size_t got = 0;
+
+	switch (tls_rec_read(&c->rec, &c->worker->rec_ctx, c->fd, buf, n,
+			     &got)) {
+	case TLS_REC_DATA:
+		c->io = CONN_IO_OK;
+		return got;
+	case TLS_REC_AGAIN:
+		c->io = CONN_IO_AGAIN;
+		return 0;
+	case TLS_REC_FAIL:
+		log_debug("connection %s: TLS alert %u", c->peer,
+			  c->rec.alert);
+		send_alert(c, c->rec.alert);
+		break;
+	case TLS_REC_EOF:
+		break;
+	}
+	c->io = CONN_IO_EOF;
+	c->peer_eof = true;
+	return 0;
+}
+
 size_t conn_read(struct conn *c, uint8_t *buf, size_t n)
 {
 	size_t got = 0;
@@ -80,6 +144,8 @@ size_t conn_read(struct conn *c, uint8_t *buf, size_t n)
 
 	if (c->closed)
 		return 0;
+	if (c->ssl == NULL)
+		return rec_read(c, buf, n);
 	ERR_clear_error();
 	if (SSL_read_ex(c->ssl, buf, n, &got) == 1) {
 		c->io = CONN_IO_OK;
@@ -142,12 +208,40 @@ static int buffer_rest(struct conn *c, const uint8_t *p, size_t n)
 	return 0;
 }
 
+/* Protect p[0..n) and send the records, keeping what the socket does not
+ * take (after what already waits). */
+static int rec_write(struct conn *c, const uint8_t *p, size_t n)
+{
+	struct bw_writer *sealed = &c->worker->sealed;
+	size_t sent = 0;
+
+	bw_writer_reset(sealed);
+	sealed->err = 0;
+	if (tls_rec_seal(&c->rec, &c->worker->rec_ctx, p, n, sealed) != 0) {
+		conn_close(c, "cannot protect a record");
+		return -1;
+	}
+	if (c->out == NULL &&
+	    write_raw(c->fd, sealed->buf, sealed->len, &sent) != 0) {
+		conn_close(c, "connection lost");
+		return -1;
+	}
+	if (sent < sealed->len &&
+	    buffer_rest(c, sealed->buf + sent, sealed->len - sent) != 0) {
+		conn_close(c, "peer too slow to read its output");
+		return -1;
+	}
+	return 0;
+}
+
 int conn_write(struct conn *c, const uint8_t *p, size_t n)
 {
 	size_t sent;
 
 	if (c->closed)
 		return -1;
+	if (c->ssl == NULL)
+		return rec_write(c, p, n);
 	if (c->out != NULL)
 		goto buffer; /* keep the order: after what is waiting */
 	if (write_some(c, p, n, &sent) != 0) {
@@ -169,11 +263,12 @@ buffer:
 /* EPOLLOUT: send what waits; then a closing connection may go. */
 static void flush(struct conn *c)
 {
-	size_t sent;
+	const uint8_t *p = c->out + c->out_off;
+	size_t n = c->out_len - c->out_off, sent;
 
-	if (write_some(c, c->out + c->out_off, c->out_len - c->out_off,
-		       &sent) != 0) {
-		conn_close(c, ssl_reason());
+	if (c->ssl == NULL ? write_raw(c->fd, p, n, &sent) != 0
+			   : write_some(c, p, n, &sent) != 0) {
+		conn_close(c, c->ssl == NULL ? "connection lost" : ssl_reason());
 		return;
 	}
 	c->out_off += (uint32_t)sent;
@@ -200,10 +295,14 @@ void conn_close(struct conn *c, const char *why)
 	if (why != NULL)
 		log_debug("connection %s closed: %s", c->peer, why);
 	/* close_notify if it goes out at once; never wait for it. */
-	if (SSL_is_init_finished(c->ssl) && !c->peer_eof)
+	if (c->ssl == NULL && !c->peer_eof)
+		send_alert(c, TLS_ALERT_CLOSE_NOTIFY);
+	else if (c->ssl != NULL && SSL_is_init_finished(c->ssl) &&
+		 !c->peer_eof)
 		SSL_shutdown(c->ssl);
 	SSL_free(c->ssl);
 	c->ssl = NULL;
+	tls_rec_clear(&c->rec);
 	close(c->fd);
 	c->fd = -1;
 	c->closed = true;
@@ -303,6 +402,20 @@ static int authenticate(struct conn *c)
 	return 0;
 }
 
+/* From here the device's records are protected by rec (record.h): the SSL
+ * object, its session and the peer's certificate go. OpenSSL reads no
+ * further than the client's Finished (no read-ahead) and sends no
+ * tickets, so no application data has used the traffic keys yet. */
+static int take_over_records(struct conn *c)
+{
+	if (SSL_has_pending(c->ssl) ||
+	    tls_rec_start(&c->rec, &c->worker->rec_ctx, c->ssl) != 0)
+		return -1;
+	SSL_free(c->ssl);
+	c->ssl = NULL;
+	return 0;
+}
+
 static void on_tls(struct conn *c)
 {
 	int rc, err;
@@ -324,6 +437,12 @@ static void on_tls(struct conn *c)
 		conn_close(c, "device not allowed");
 		return;
 	}
+	if (c->authenticated && take_over_records(c) != 0) {
+		conn_close(c, "cannot take over the records");
+		return;
+	}
+	if (!c->authenticated)
+		tls_rec_clear(&c->rec); /* OpenSSL keeps protecting them */
 	if (upgrade_new(&c->upgrade) != 0) {
 		conn_close(c, "out of memory");
 		return;

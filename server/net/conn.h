@@ -11,8 +11,11 @@
  * small; the HTTP parser exists during the upgrade, the WebSocket frame
  * decoder while a frame is arriving, the message buffer while a message is
  * being assembled, the output buffer while the socket cannot take more,
- * the activation state during an activation, and OpenSSL releases its
- * record buffers when idle (SSL_MODE_RELEASE_BUFFERS).
+ * the activation state during an activation. OpenSSL's SSL object lives
+ * through the handshake; an authenticated device's connection then
+ * protects its records itself (record.h) and frees it. A connection
+ * without a certificate keeps it (activation needs its exporter), with
+ * its record buffers released when idle (SSL_MODE_RELEASE_BUFFERS).
  */
 #ifndef BWD_CONN_H
 #define BWD_CONN_H
@@ -25,6 +28,7 @@
 #include <wslay/wslay.h>
 
 #include "devices.h"
+#include "record.h"
 
 struct worker;
 struct upgrade;
@@ -53,7 +57,7 @@ enum ws_close_code {
 struct conn {
 	struct conn *prev, *next; /* the worker's list */
 	struct worker *worker;
-	SSL *ssl;
+	SSL *ssl;              /* NULL once rec protects the records */
 	int fd;
 	enum conn_state state;
 	uint32_t deadline;     /* worker clock, seconds: idle/handshake */
@@ -91,7 +95,8 @@ struct conn {
 	uint8_t *ctrl;               /* a control frame's payload (<= 125) */
 	uint8_t ctrl_len;
 
-	/* ---- output the socket could not take yet ---- */
+	/* ---- output the socket could not take yet: plaintext for ssl,
+	 * protected records once rec has taken over ---- */
 	uint8_t *out;
 	uint32_t out_len, out_off;
 
@@ -100,6 +105,9 @@ struct conn {
 	struct activation *activation;
 	struct ds_session *ds;       /* its delivery, after HELLO */
 	uint16_t queued_requests;    /* delivery service jobs in flight */
+
+	/* ---- TLS records after the handshake ---- */
+	struct tls_rec rec;
 };
 
 /* A new connection on an accepted socket (non-blocking). */

@@ -7,6 +7,9 @@
  * CA, be within its validity, be meant for client authentication and
  * belong to a device that may log in (struct devices): otherwise the
  * handshake fails. Without a certificate a connection may only activate.
+ *
+ * Each SSL's app data is its connection's struct tls_rec: the context's
+ * key log callback hands it the traffic secrets (record.h).
  */
 #ifndef BWD_TLS_H
 #define BWD_TLS_H

@@ -338,6 +338,8 @@ static void worker_free(struct worker *w)
 		wslay_frame_context_free(w->ws_out);
 	bw_writer_free(&w->scratch);
 	bw_writer_free(&w->reply);
+	bw_writer_free(&w->sealed);
+	tls_rec_ctx_clear(&w->rec_ctx);
 	free(w->ready);
 	free(w);
 }
@@ -362,9 +364,15 @@ static int worker_setup(struct worker *w)
 	    add_fd(w, w->inbox.efd, &tag_inbox) != 0 ||
 	    add_fd(w, w->tfd, &tag_timer) != 0)
 		return BWD_ERR_SYSTEM;
-	if (ws_encoder_new(w) != 0)
+	if (ws_encoder_new(w) != 0 || tls_rec_ctx_init(&w->rec_ctx) != 0)
 		return BW_ERR_NOMEM;
 	return 0;
+}
+
+/* The records of the largest frame written at once. */
+static size_t sealed_max(size_t frame)
+{
+	return frame + (frame / TLS_REC_MAX_PLAIN + 2) * TLS_REC_OVERHEAD;
 }
 
 int worker_start(struct bwd_server *srv, unsigned index, struct worker **out)
@@ -381,6 +389,7 @@ int worker_start(struct bwd_server *srv, unsigned index, struct worker **out)
 	w->clock_base = monotonic_seconds();
 	bw_writer_init(&w->scratch, srv->cfg.max_message_size + 64);
 	bw_writer_init(&w->reply, srv->cfg.max_message_size);
+	bw_writer_init(&w->sealed, sealed_max(srv->cfg.max_message_size + 64));
 	if ((rc = worker_setup(w)) != 0)
 		goto fail;
 	if (pthread_create(&w->thread, NULL, worker_main, w) != 0) {

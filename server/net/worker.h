@@ -33,6 +33,9 @@ struct worker {
 	struct bw_writer scratch;
 	struct bw_writer reply; /* protocol messages are encoded here */
 	wslay_frame_context_ptr ws_out; /* frame encoder, writes to scratch */
+	/* Records are protected into sealed, with the thread's contexts. */
+	struct bw_writer sealed;
+	struct tls_rec_ctx rec_ctx;
 };
 
 /* Create the listener and the loop and start the thread. */

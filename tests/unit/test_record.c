@@ -1,0 +1,536 @@
+/* test_record.c - bulwarkd's TLS 1.3 record layer (server/net/record.c)
+ * against OpenSSL's client: after an OpenSSL handshake the server side
+ * drops its SSL object and speaks records itself, in every suite, through
+ * KeyUpdates both ways, alerts, and tampered or malformed records. Also
+ * the server context's chain (server/net/tls.c): the CA certificate is
+ * left out only for a client that names the CA. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
+#include <openssl/pem.h>
+
+#include "devices.h"
+#include "record.h"
+#include "test.h"
+#include "tls.h"
+
+static const char *const suite_names[TLS_REC_NSUITES] = {
+	"TLS_AES_128_GCM_SHA256",
+	"TLS_AES_256_GCM_SHA384",
+	"TLS_CHACHA20_POLY1305_SHA256",
+};
+
+/* A connected pair: OpenSSL's client, and the server's record layer once
+ * the handshake is over. */
+struct pair {
+	SSL_CTX *cctx, *sctx;
+	SSL *client, *server;
+	int cfd, sfd;
+	struct tls_rec rec;
+	struct tls_rec_ctx x;
+	struct bw_writer out;
+};
+
+static void keylog(const SSL *ssl, const char *line)
+{
+	tls_rec_keylog(SSL_get_app_data(ssl), line);
+}
+
+/* A P-256 certificate named cn for key, signed by issuer_key (itself
+ * when issuer is NULL). */
+static X509 *make_cert(const char *cn, EVP_PKEY *key, X509 *issuer,
+		       EVP_PKEY *issuer_key)
+{
+	X509 *cert = X509_new();
+	X509_NAME *name = X509_get_subject_name(cert);
+	int ok = cert != NULL &&
+		 ASN1_INTEGER_set(X509_get_serialNumber(cert), 1) == 1 &&
+		 X509_gmtime_adj(X509_getm_notBefore(cert), 0) != NULL &&
+		 X509_gmtime_adj(X509_getm_notAfter(cert), 3600) != NULL &&
+		 X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+					    (const unsigned char *)cn, -1, -1,
+					    0) == 1 &&
+		 X509_set_issuer_name(cert, issuer != NULL
+						    ? X509_get_subject_name(issuer)
+						    : name) == 1 &&
+		 X509_set_pubkey(cert, key) == 1 &&
+		 X509_sign(cert, issuer_key, EVP_sha256()) > 0;
+
+	if (!ok) {
+		X509_free(cert);
+		return NULL;
+	}
+	return cert;
+}
+
+/* A self-signed P-256 certificate for the server. */
+static int server_identity(SSL_CTX *ctx)
+{
+	EVP_PKEY *key = EVP_EC_gen("P-256");
+	X509 *cert = key != NULL ? make_cert("server", key, NULL, key) : NULL;
+	int ok = cert != NULL && SSL_CTX_use_certificate(ctx, cert) == 1 &&
+		 SSL_CTX_use_PrivateKey(ctx, key) == 1;
+
+	X509_free(cert);
+	EVP_PKEY_free(key);
+	return ok ? 0 : -1;
+}
+
+static int nonblocking(int fd)
+{
+	return fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+}
+
+static int handshake(struct pair *p)
+{
+	int c = 0, s = 0;
+
+	for (int i = 0; i < 100 && (c != 1 || s != 1); i++) {
+		if (c != 1)
+			c = SSL_do_handshake(p->client);
+		if (s != 1)
+			s = SSL_do_handshake(p->server);
+	}
+	return c == 1 && s == 1 ? 0 : -1;
+}
+
+static int pair_open(struct pair *p, enum tls_rec_suite suite)
+{
+	int fds[2];
+
+	memset(p, 0, sizeof(*p));
+	p->cfd = p->sfd = -1;
+	bw_writer_init(&p->out, 0);
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, fds) != 0)
+		return -1;
+	p->cfd = fds[0];
+	p->sfd = fds[1];
+	p->cctx = SSL_CTX_new(TLS_client_method());
+	p->sctx = SSL_CTX_new(TLS_server_method());
+	if (p->cctx == NULL || p->sctx == NULL ||
+	    nonblocking(p->cfd) != 0 || nonblocking(p->sfd) != 0 ||
+	    SSL_CTX_set_min_proto_version(p->cctx, TLS1_3_VERSION) != 1 ||
+	    SSL_CTX_set_ciphersuites(p->cctx, suite_names[suite]) != 1 ||
+	    SSL_CTX_set_ciphersuites(p->sctx, TLS_REC_CIPHERSUITES) != 1 ||
+	    server_identity(p->sctx) != 0 || tls_rec_ctx_init(&p->x) != 0)
+		return -1;
+	SSL_CTX_set_num_tickets(p->sctx, 0);
+	SSL_CTX_set_keylog_callback(p->sctx, keylog);
+	p->client = SSL_new(p->cctx);
+	p->server = SSL_new(p->sctx);
+	if (p->client == NULL || p->server == NULL ||
+	    SSL_set_fd(p->client, p->cfd) != 1 ||
+	    SSL_set_fd(p->server, p->sfd) != 1)
+		return -1;
+	SSL_set_app_data(p->server, &p->rec);
+	SSL_set_connect_state(p->client);
+	SSL_set_accept_state(p->server);
+	if (handshake(p) != 0 ||
+	    tls_rec_start(&p->rec, &p->x, p->server) != 0)
+		return -1;
+	SSL_free(p->server); /* as bulwarkd does */
+	p->server = NULL;
+	return 0;
+}
+
+static void pair_close(struct pair *p)
+{
+	SSL_free(p->client);
+	SSL_free(p->server);
+	SSL_CTX_free(p->cctx);
+	SSL_CTX_free(p->sctx);
+	if (p->cfd >= 0)
+		close(p->cfd);
+	if (p->sfd >= 0)
+		close(p->sfd);
+	tls_rec_clear(&p->rec);
+	tls_rec_ctx_clear(&p->x);
+	bw_writer_free(&p->out);
+}
+
+/* The server reads exactly n bytes of application data. */
+static bool server_reads(struct pair *p, const void *want, size_t n)
+{
+	uint8_t buf[64 * 1024];
+	size_t have = 0, got;
+
+	while (have < n) {
+		CHECK(tls_rec_read(&p->rec, &p->x, p->sfd, buf + have,
+				   sizeof(buf) - have, &got) == TLS_REC_DATA);
+		have += got;
+	}
+	CHECK_MEM(buf, have, want, n);
+	return true;
+}
+
+static int send_all(int fd, const uint8_t *p, size_t n)
+{
+	ssize_t k;
+
+	while (n > 0) {
+		if ((k = write(fd, p, n)) <= 0)
+			return -1;
+		p += k;
+		n -= (size_t)k;
+	}
+	return 0;
+}
+
+/* The server protects p[0..n) and the client reads it all. */
+static bool client_reads(struct pair *p, const uint8_t *data, size_t n)
+{
+	static uint8_t buf[64 * 1024];
+	size_t have = 0;
+	int k;
+
+	bw_writer_reset(&p->out);
+	CHECK(tls_rec_seal(&p->rec, &p->x, data, n, &p->out) == 0);
+	CHECK(send_all(p->sfd, p->out.buf, p->out.len) == 0);
+	while (have < n) {
+		k = SSL_read(p->client, buf + have, (int)(sizeof(buf) - have));
+		CHECK(k > 0);
+		have += (size_t)k;
+	}
+	CHECK_MEM(buf, have, data, n);
+	return true;
+}
+
+static bool exchange_in(enum tls_rec_suite suite)
+{
+	struct pair p;
+	static uint8_t big[40000];
+	bool ok = false;
+
+	for (size_t i = 0; i < sizeof(big); i++)
+		big[i] = (uint8_t)(i * 7);
+	if (pair_open(&p, suite) != 0 ||
+	    p.rec.secret_len != (suite == TLS_REC_AES_256_GCM ? 48 : 32))
+		goto out;
+	if (SSL_write(p.client, "hello", 5) != 5 ||
+	    !server_reads(&p, "hello", 5) ||
+	    !client_reads(&p, (const uint8_t *)"world", 5) ||
+	    /* more than one record each way */
+	    SSL_write(p.client, big, sizeof(big)) != (int)sizeof(big) ||
+	    !server_reads(&p, big, sizeof(big)) ||
+	    !client_reads(&p, big, sizeof(big)))
+		goto out;
+	ok = true;
+out:
+	pair_close(&p);
+	return ok;
+}
+
+static bool test_every_suite(void)
+{
+	for (int s = 0; s < TLS_REC_NSUITES; s++)
+		CHECK(exchange_in((enum tls_rec_suite)s));
+	return true;
+}
+
+/* §4.6.3: the client's KeyUpdate asks for ours; both sides move on. */
+static bool test_key_updates(void)
+{
+	struct pair p;
+	bool ok = false;
+
+	if (pair_open(&p, TLS_REC_AES_128_GCM) != 0)
+		goto out;
+	for (int round = 0; round < 3; round++) {
+		/* The server's answer: its KeyUpdate, then "reply" as the
+		 * first record under its next key. */
+		if (SSL_key_update(p.client, SSL_KEY_UPDATE_REQUESTED) != 1 ||
+		    SSL_write(p.client, "again", 5) != 5 ||
+		    !server_reads(&p, "again", 5) || !p.rec.key_update_due ||
+		    !client_reads(&p, (const uint8_t *)"reply", 5) ||
+		    p.rec.key_update_due || p.rec.tx.seq != 1 ||
+		    p.rec.rx.seq != 1)
+			goto out;
+	}
+	/* Without a request the server keeps its key. */
+	if (SSL_key_update(p.client, SSL_KEY_UPDATE_NOT_REQUESTED) != 1 ||
+	    SSL_write(p.client, "quiet", 5) != 5 ||
+	    !server_reads(&p, "quiet", 5) || p.rec.key_update_due ||
+	    !client_reads(&p, (const uint8_t *)"same", 4) ||
+	    p.rec.tx.seq != 2)
+		goto out;
+	ok = true;
+out:
+	pair_close(&p);
+	return ok;
+}
+
+static bool test_close_notify_both_ways(void)
+{
+	struct pair p;
+	uint8_t buf[16];
+	size_t got;
+	bool ok = false;
+
+	if (pair_open(&p, TLS_REC_AES_256_GCM) != 0)
+		goto out;
+	/* The client's close_notify ends the server's stream. */
+	if (SSL_shutdown(p.client) < 0 ||
+	    tls_rec_read(&p.rec, &p.x, p.sfd, buf, sizeof(buf), &got) !=
+		    TLS_REC_EOF)
+		goto out;
+	/* And the server's, the client's. */
+	bw_writer_reset(&p.out);
+	if (tls_rec_seal_alert(&p.rec, &p.x, TLS_ALERT_CLOSE_NOTIFY,
+			       &p.out) != 0 ||
+	    send_all(p.sfd, p.out.buf, p.out.len) != 0 ||
+	    SSL_read(p.client, buf, sizeof(buf)) != 0 ||
+	    SSL_get_error(p.client, 0) != SSL_ERROR_ZERO_RETURN)
+		goto out;
+	ok = true;
+out:
+	pair_close(&p);
+	return ok;
+}
+
+/* The client's next record, as it is on the wire. */
+static int client_record(struct pair *p, uint8_t *buf, size_t size,
+			 size_t *n)
+{
+	ssize_t k;
+
+	if (SSL_write(p->client, "payload", 7) != 7)
+		return -1;
+	if ((k = read(p->sfd, buf, size)) <= 0)
+		return -1;
+	*n = (size_t)k;
+	return 0;
+}
+
+/* The server reads raw from a pipe holding these bytes. */
+static enum tls_rec_io read_crafted(struct pair *p, const uint8_t *bytes,
+				    size_t n)
+{
+	uint8_t buf[64];
+	size_t got;
+	int fds[2];
+	enum tls_rec_io io = TLS_REC_FAIL;
+
+	if (pipe(fds) != 0)
+		return io;
+	if (send_all(fds[1], bytes, n) == 0) {
+		close(fds[1]);
+		fds[1] = -1;
+		io = tls_rec_read(&p->rec, &p->x, fds[0], buf, sizeof(buf),
+				  &got);
+	}
+	close(fds[0]);
+	if (fds[1] >= 0)
+		close(fds[1]);
+	return io;
+}
+
+static bool test_tampered_record_refused(void)
+{
+	struct pair p;
+	uint8_t rec[256];
+	size_t n;
+	bool ok = false;
+
+	if (pair_open(&p, TLS_REC_CHACHA20_POLY1305) != 0 ||
+	    client_record(&p, rec, sizeof(rec), &n) != 0)
+		goto out;
+	rec[n - 3] ^= 1;
+	if (read_crafted(&p, rec, n) != TLS_REC_FAIL ||
+	    p.rec.alert != TLS_ALERT_BAD_RECORD_MAC)
+		goto out;
+	ok = true;
+out:
+	pair_close(&p);
+	return ok;
+}
+
+static bool test_malformed_headers_refused(void)
+{
+	static const uint8_t handshake_type[] = { 22, 3, 3, 0, 20 };
+	static const uint8_t too_long[] = { 23, 3, 3, 0x41, 0x01 };
+	static const uint8_t too_short[] = { 23, 3, 3, 0, 16 };
+	struct pair p;
+	bool ok = false;
+
+	if (pair_open(&p, TLS_REC_AES_128_GCM) != 0)
+		goto out;
+	if (read_crafted(&p, handshake_type, sizeof(handshake_type)) !=
+		    TLS_REC_FAIL ||
+	    p.rec.alert != TLS_ALERT_UNEXPECTED_MESSAGE)
+		goto out;
+	p.rec.hdr_len = 0;
+	if (read_crafted(&p, too_long, sizeof(too_long)) != TLS_REC_FAIL ||
+	    p.rec.alert != TLS_ALERT_RECORD_OVERFLOW)
+		goto out;
+	p.rec.hdr_len = 0;
+	if (read_crafted(&p, too_short, sizeof(too_short)) != TLS_REC_FAIL ||
+	    p.rec.alert != TLS_ALERT_BAD_RECORD_MAC)
+		goto out;
+	ok = true;
+out:
+	pair_close(&p);
+	return ok;
+}
+
+/* A record cut short waits for the rest; an idle reader holds no buffer. */
+static bool test_partial_record_waits(void)
+{
+	struct pair p;
+	uint8_t rec[256], buf[16];
+	size_t n, got;
+	bool ok = false;
+
+	if (pair_open(&p, TLS_REC_AES_128_GCM) != 0 ||
+	    client_record(&p, rec, sizeof(rec), &n) != 0)
+		goto out;
+	if (send_all(p.cfd, rec, 3) != 0 ||
+	    tls_rec_read(&p.rec, &p.x, p.sfd, buf, sizeof(buf), &got) !=
+		    TLS_REC_AGAIN ||
+	    send_all(p.cfd, rec + 3, 7) != 0 ||
+	    tls_rec_read(&p.rec, &p.x, p.sfd, buf, sizeof(buf), &got) !=
+		    TLS_REC_AGAIN ||
+	    p.rec.body == NULL || send_all(p.cfd, rec + 10, n - 10) != 0 ||
+	    tls_rec_read(&p.rec, &p.x, p.sfd, buf, 3, &got) !=
+		    TLS_REC_DATA ||
+	    got != 3 || memcmp(buf, "pay", 3) != 0 ||
+	    tls_rec_read(&p.rec, &p.x, p.sfd, buf, sizeof(buf), &got) !=
+		    TLS_REC_DATA ||
+	    got != 4 || memcmp(buf, "load", 4) != 0 || p.rec.body != NULL)
+		goto out;
+	ok = true;
+out:
+	pair_close(&p);
+	return ok;
+}
+
+static char ca_path[] = "/tmp/bw_test_ca_XXXXXX";
+static char crt_path[] = "/tmp/bw_test_crt_XXXXXX";
+static char key_path[] = "/tmp/bw_test_key_XXXXXX";
+
+static int write_pem(char *path, X509 *cert, EVP_PKEY *key)
+{
+	int fd = mkstemp(path);
+	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+	int ok = f != NULL &&
+		 (cert != NULL ? PEM_write_X509(f, cert)
+			       : PEM_write_PrivateKey(f, key, NULL, NULL, 0,
+						      NULL, NULL)) == 1;
+
+	if (f != NULL)
+		fclose(f);
+	return ok ? 0 : -1;
+}
+
+/* The organisation's CA and a server certificate it signed, in files as
+ * bulwarkctl init writes them. */
+static int org_files(void)
+{
+	EVP_PKEY *ca_key = EVP_EC_gen("P-256"), *key = EVP_EC_gen("P-256");
+	X509 *ca = ca_key != NULL ? make_cert("CA", ca_key, NULL, ca_key)
+				  : NULL;
+	X509 *cert = ca != NULL && key != NULL
+			     ? make_cert("localhost", key, ca, ca_key)
+			     : NULL;
+	int rc = cert != NULL && write_pem(ca_path, ca, NULL) == 0 &&
+			 write_pem(crt_path, cert, NULL) == 0 &&
+			 write_pem(key_path, NULL, key) == 0
+		 ? 0
+		 : -1;
+
+	X509_free(cert);
+	X509_free(ca);
+	EVP_PKEY_free(key);
+	EVP_PKEY_free(ca_key);
+	return rc;
+}
+
+/* How many certificates the server sends to a client that names the CA
+ * (certificate_authorities) or not; -1 if the handshake fails. */
+static int chain_length(SSL_CTX *sctx, bool names_ca)
+{
+	SSL_CTX *cctx = SSL_CTX_new(TLS_client_method());
+	struct pair p = { .sctx = sctx, .cfd = -1, .sfd = -1 };
+	STACK_OF(X509_NAME) *cas;
+	int fds[2], n = -1;
+
+	if (cctx == NULL || socketpair(AF_UNIX, SOCK_STREAM, 0, fds) != 0)
+		goto out;
+	p.cfd = fds[0];
+	p.sfd = fds[1];
+	SSL_CTX_set_verify(cctx, SSL_VERIFY_PEER, NULL);
+	if (SSL_CTX_load_verify_locations(cctx, ca_path, NULL) != 1 ||
+	    nonblocking(p.cfd) != 0 || nonblocking(p.sfd) != 0)
+		goto out;
+	if (names_ca) {
+		if ((cas = SSL_load_client_CA_file(ca_path)) == NULL)
+			goto out;
+		SSL_CTX_set0_CA_list(cctx, cas);
+	}
+	p.client = SSL_new(cctx);
+	p.server = SSL_new(sctx);
+	if (p.client == NULL || p.server == NULL ||
+	    SSL_set_fd(p.client, p.cfd) != 1 ||
+	    SSL_set_fd(p.server, p.sfd) != 1)
+		goto out;
+	SSL_set_app_data(p.server, &p.rec);
+	SSL_set_connect_state(p.client);
+	SSL_set_accept_state(p.server);
+	if (handshake(&p) == 0 &&
+	    SSL_get_verify_result(p.client) == X509_V_OK)
+		n = sk_X509_num(SSL_get_peer_cert_chain(p.client));
+out:
+	SSL_free(p.client);
+	SSL_free(p.server);
+	SSL_CTX_free(cctx);
+	if (p.cfd >= 0)
+		close(p.cfd);
+	if (p.sfd >= 0)
+		close(p.sfd);
+	tls_rec_clear(&p.rec);
+	return n;
+}
+
+static bool test_chain_omits_ca_only_when_named(void)
+{
+	struct devices *devices = NULL;
+	SSL_CTX *sctx = NULL;
+	int with, without;
+
+	CHECK(org_files() == 0);
+	CHECK(devices_new(&devices) == 0);
+	CHECK(tls_context_new(crt_path, key_path, ca_path, devices, &sctx) ==
+	      0);
+	without = chain_length(sctx, false);
+	with = chain_length(sctx, true);
+	SSL_CTX_free(sctx);
+	devices_free(devices);
+	unlink(ca_path);
+	unlink(crt_path);
+	unlink(key_path);
+	CHECK_EQ_INT(without, 2); /* an activating device reads the CA */
+	CHECK_EQ_INT(with, 1);
+	return true;
+}
+
+int main(void)
+{
+	int failed = 0;
+
+	RUN(test_every_suite, &failed);
+	RUN(test_key_updates, &failed);
+	RUN(test_close_notify_both_ways, &failed);
+	RUN(test_tampered_record_refused, &failed);
+	RUN(test_malformed_headers_refused, &failed);
+	RUN(test_partial_record_waits, &failed);
+	RUN(test_chain_omits_ca_only_when_named, &failed);
+	ERR_clear_error();
+	return failed ? 1 : 0;
+}
