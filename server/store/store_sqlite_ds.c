@@ -137,6 +137,7 @@ enum ds_stmt {
 	DS_INBOX_ACK,
 	DS_BACKLOG_INBOX,
 	DS_BACKLOG_MEMBERS,
+	DS_BACKLOG_GROUP_ID,
 	DS_PURGE_GROUP_LAST,
 	DS_PURGE_RANGE,
 	DS_PURGE_OLD,
@@ -230,10 +231,13 @@ static const char *const ds_sql[DS_COUNT] = {
 	 * cursor in memory may be ahead of acked_seq), in the order of a
 	 * key; each one's range of the log is then read by rowid. */
 	[DS_BACKLOG_MEMBERS] =
-		"SELECT m.gid, max(m.joined_seq, m.acked_seq), m.left_seq, "
-		"g.group_id FROM members m JOIN groups g ON g.gid = m.gid "
-		"WHERE m.device = ?1 AND m.gid >= ?2 AND (m.left_seq = 0 OR "
-		"m.acked_seq < m.left_seq) ORDER BY m.gid, m.joined_seq",
+		"SELECT gid, max(joined_seq, acked_seq), left_seq "
+		"FROM members WHERE device = ?1 AND gid >= ?2 AND "
+		"(left_seq = 0 OR acked_seq < left_seq) "
+		"ORDER BY gid, joined_seq",
+	/* Only for a membership with something to read: a login with
+	 * nothing waiting touches no group row. */
+	[DS_BACKLOG_GROUP_ID] = "SELECT group_id FROM groups WHERE gid = ?1",
 	/* A group whose log empties remembers its last seq. */
 	[DS_PURGE_GROUP_LAST] = "UPDATE groups SET last_seq = "
 				"max(last_seq, ?2) WHERE gid = ?1",
@@ -836,49 +840,77 @@ struct interval {
 	size_t group_id_len;
 };
 
-/* The device's intervals from the cursor's group on, with the cursors
- * in memory on top of members'. */
+/* The group's id into iv; 0, BWD_ERR_NOT_FOUND or BWD_ERR_STORE. */
+static int interval_group_id(struct store *s, struct interval *iv)
+{
+	sqlite3_stmt *st = ds(s, DS_BACKLOG_GROUP_ID);
+	size_t len;
+	int rc;
+
+	sqlite3_bind_int64(st, 1, iv->gid);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		len = (size_t)sqlite3_column_bytes(st, 0);
+		if (len > PROTO_MAX_GROUP_ID)
+			len = PROTO_MAX_GROUP_ID;
+		iv->group_id_len = len;
+		memcpy(iv->group_id, sqlite3_column_blob(st, 0), len);
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW    ? 0
+	       : rc == SQLITE_DONE ? BWD_ERR_NOT_FOUND
+				   : BWD_ERR_STORE;
+}
+
+/* Whether the group's log, as the index has it, holds anything after. */
+static bool log_has_after(struct store *s, int64_t gid, uint64_t after)
+{
+	const struct sq_glog *g = sqi_glog(impl(s)->ix, gid);
+
+	return g != NULL && sqi_count(g) > 0 && g->last > after;
+}
+
+/* The device's intervals with something to read, from the cursor's
+ * group on, with the cursors in memory on top of members'. */
 static int intervals(struct store *s, const char *device, int64_t from,
 		     struct interval **out, size_t *n)
 {
 	sqlite3_stmt *st = ds(s, DS_BACKLOG_MEMBERS);
 	struct interval *v = NULL, *grown, *iv;
 	size_t cap = 0;
-	int rc;
+	int rc, err = 0;
 
 	*n = 0;
 	sq_bind_text(st, 1, device);
 	sqlite3_bind_int64(st, 2, from);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		size_t len = (size_t)sqlite3_column_bytes(st, 3);
+	while (err == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t gid = sqlite3_column_int64(st, 0);
+		uint64_t after = acked_now(s, gid, device,
+					   (uint64_t)sqlite3_column_int64(st, 1));
+		uint64_t until = (uint64_t)sqlite3_column_int64(st, 2);
 
+		if (until == 0)
+			until = INT64_MAX;
+		if (after >= until || !log_has_after(s, gid, after))
+			continue; /* read to its end, or nothing there */
 		if (*n == cap) {
 			cap = cap ? 2 * cap : 16;
 			if ((grown = realloc(v, cap * sizeof(*v))) == NULL) {
-				rc = SQLITE_NOMEM;
+				err = BW_ERR_NOMEM;
 				break;
 			}
 			v = grown;
 		}
 		iv = &v[*n];
-		iv->gid = sqlite3_column_int64(st, 0);
-		iv->after = acked_now(s, iv->gid, device,
-				      (uint64_t)sqlite3_column_int64(st, 1));
-		iv->until = (uint64_t)sqlite3_column_int64(st, 2);
-		if (iv->until == 0)
-			iv->until = INT64_MAX;
-		else if (iv->after >= iv->until)
-			continue; /* read to its end */
-		if (len > PROTO_MAX_GROUP_ID)
-			len = PROTO_MAX_GROUP_ID;
-		iv->group_id_len = len;
-		memcpy(iv->group_id, sqlite3_column_blob(st, 3), len);
-		(*n)++;
+		*iv = (struct interval){ .gid = gid, .after = after,
+					 .until = until };
+		if ((err = interval_group_id(s, iv)) == 0)
+			(*n)++;
 	}
 	sqlite3_reset(st);
 	*out = v;
-	return rc == SQLITE_DONE ? 0 : rc == SQLITE_NOMEM ? BW_ERR_NOMEM
-							 : BWD_ERR_STORE;
+	if (err != 0)
+		return err == BWD_ERR_NOT_FOUND ? BWD_ERR_STORE : err;
+	return rc == SQLITE_DONE ? 0 : BWD_ERR_STORE;
 }
 
 /* One message by rowid into m; 0, or BWD_ERR_STORE. */
