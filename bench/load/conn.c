@@ -154,6 +154,15 @@ static void watch(struct lg *g, struct lconn *c, uint32_t ev)
 	c->ev = ev;
 }
 
+/* SSL_get_error() needs the thread's error queue empty before each TLS
+ * call; clearing walks every slot of the queue, and it is empty after
+ * every call that succeeded: only clear what is there (once per record). */
+static void err_queue_empty(void)
+{
+	if (ERR_peek_error() != 0)
+		ERR_clear_error();
+}
+
 static const char *ssl_reason(char *buf, size_t n)
 {
 	unsigned long e = ERR_peek_last_error();
@@ -300,7 +309,7 @@ void conn_flush(struct lg *g, struct lconn *c)
 	while (c->out.len > c->out.off) {
 		size_t n = c->out.len - c->out.off;
 
-		ERR_clear_error();
+		err_queue_empty();
 		w = SSL_write(c->ssl, c->out.p + c->out.off,
 			      n > INT32_MAX ? INT32_MAX : (int)n);
 		if (w > 0) {
@@ -707,7 +716,7 @@ static void handshake(struct lg *g, struct lconn *c)
 	char why[120], reason[96];
 	int r, e;
 
-	ERR_clear_error();
+	err_queue_empty();
 	if ((r = SSL_do_handshake(c->ssl)) == 1) {
 		send_upgrade(g, c);
 		watch(g, c, EPOLLIN);
@@ -735,7 +744,7 @@ static void readable(struct lg *g, struct lconn *c)
 
 	for (int round = 0; round < READ_ROUNDS && c->state != LC_DEAD;
 	     round++) {
-		ERR_clear_error();
+		err_queue_empty();
 		r = SSL_read(c->ssl, buf, READ_CHUNK);
 		if (r > 0) {
 			if (c->state == LC_UPGRADE)
