@@ -623,6 +623,9 @@ void conn_resume(struct conn *c)
 	case CONN_CLOSING:
 		break;
 	}
+	/* Bytes read ahead for this connection wait in its own buffer. */
+	if (!c->closed && c->ssl == NULL)
+		tls_rec_park(&c->rec, &c->worker->rec_ctx);
 }
 
 void conn_on_event(struct conn *c, uint32_t events)
