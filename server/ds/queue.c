@@ -390,11 +390,17 @@ static void page_done(struct mail *m, void *receiver)
 			send_simple_push(c, PROTO_T_KP_LOW, &low);
 		if (!c->closed)
 			send_simple_push(c, PROTO_T_SYNCED, NULL);
-	} else if (c->out == NULL) {
-		request_page(s);
-	} else {
-		s->want_page = true;
+		return;
 	}
+	/* The page's pushes reach the socket first: the next page waits
+	 * while it cannot take them. Closing may free s. */
+	conn_flush(c);
+	if (c->closed)
+		return;
+	if (c->out == NULL)
+		request_page(s);
+	else
+		s->want_page = true;
 }
 
 void ds_on_hello(struct conn *c)

@@ -23,6 +23,9 @@
  * slow to keep: small before authentication. */
 #define OUT_MAX_PREAUTH (64u * 1024u)
 #define OUT_MAX_AUTH (8u * 1024u * 1024u)
+/* A round's output is gathered up to one full record (RFC 8446 §5.1). */
+#define PEND_MAX TLS_REC_MAX_PLAIN
+#define PEND_FIRST 1024u
 
 int conn_new(struct worker *w, int fd, const char *peer, struct conn **out)
 {
@@ -96,14 +99,17 @@ static int write_raw(int fd, const uint8_t *p, size_t n, size_t *sent)
 	return 0;
 }
 
-/* An alert, when nothing waits before it in the output; best effort: the
- * connection closes right after. */
+static int send_pending(struct conn *c, const char **why);
+
+/* An alert after the round's output, when nothing waits before it in the
+ * socket's output; best effort: the connection closes right after. */
 static void send_alert(struct conn *c, enum tls_alert alert)
 {
 	struct bw_writer *sealed = &c->worker->sealed;
+	const char *why = NULL;
 	size_t sent;
 
-	if (c->out != NULL)
+	if (send_pending(c, &why) != 0 || c->out != NULL)
 		return;
 	bw_writer_reset(sealed);
 	sealed->err = 0;
@@ -209,8 +215,9 @@ static int buffer_rest(struct conn *c, const uint8_t *p, size_t n)
 }
 
 /* Protect p[0..n) and send the records, keeping what the socket does not
- * take (after what already waits). */
-static int rec_write(struct conn *c, const uint8_t *p, size_t n)
+ * take (after what already waits). On failure *why says what happened. */
+static int seal_and_send(struct conn *c, const uint8_t *p, size_t n,
+			 const char **why)
 {
 	struct bw_writer *sealed = &c->worker->sealed;
 	size_t sent = 0;
@@ -218,20 +225,93 @@ static int rec_write(struct conn *c, const uint8_t *p, size_t n)
 	bw_writer_reset(sealed);
 	sealed->err = 0;
 	if (tls_rec_seal(&c->rec, &c->worker->rec_ctx, p, n, sealed) != 0) {
-		conn_close(c, "cannot protect a record");
+		*why = "cannot protect a record";
 		return -1;
 	}
 	if (c->out == NULL &&
 	    write_raw(c->fd, sealed->buf, sealed->len, &sent) != 0) {
-		conn_close(c, "connection lost");
+		*why = "connection lost";
 		return -1;
 	}
 	if (sent < sealed->len &&
 	    buffer_rest(c, sealed->buf + sent, sealed->len - sent) != 0) {
-		conn_close(c, "peer too slow to read its output");
+		*why = "peer too slow to read its output";
 		return -1;
 	}
 	return 0;
+}
+
+static void drop_pending(struct conn *c)
+{
+	free(c->pend);
+	c->pend = NULL;
+	c->pend_len = c->pend_cap = 0;
+}
+
+/* The round's plaintext leaves as one record; an idle connection keeps
+ * no buffer. */
+static int send_pending(struct conn *c, const char **why)
+{
+	int rc = 0;
+
+	if (c->pend_len > 0)
+		rc = seal_and_send(c, c->pend, c->pend_len, why);
+	drop_pending(c);
+	return rc;
+}
+
+static int append_pending(struct conn *c, const uint8_t *p, size_t n)
+{
+	size_t need = (size_t)c->pend_len + n;
+	size_t cap = c->pend_cap != 0 ? c->pend_cap : PEND_FIRST;
+	uint8_t *grown;
+
+	while (cap < need)
+		cap *= 2;
+	if (cap != c->pend_cap) {
+		if ((grown = realloc(c->pend, cap)) == NULL)
+			return -1;
+		c->pend = grown;
+		c->pend_cap = (uint32_t)cap;
+	}
+	memcpy(c->pend + c->pend_len, p, n);
+	c->pend_len = (uint32_t)need;
+	return 0;
+}
+
+/* Application data waits for the end of the round (conn_flush); what
+ * would not fit in one record goes out first. */
+static int rec_write(struct conn *c, const uint8_t *p, size_t n)
+{
+	const char *why = "out of memory";
+
+	if (c->pend_len + n > PEND_MAX && send_pending(c, &why) != 0)
+		goto fail;
+	if (n >= PEND_MAX) {
+		if (seal_and_send(c, p, n, &why) != 0)
+			goto fail;
+		return 0;
+	}
+	if (append_pending(c, p, n) != 0)
+		goto fail;
+	/* Not on the worker's list: send now rather than never. */
+	if (!c->dirty && worker_mark_dirty(c->worker, c) != 0 &&
+	    send_pending(c, &why) != 0)
+		goto fail;
+	return 0;
+fail:
+	conn_close(c, why);
+	return -1;
+}
+
+void conn_flush(struct conn *c)
+{
+	const char *why = NULL;
+
+	if (c->closed || c->ssl != NULL)
+		return;
+	if (send_pending(c, &why) != 0)
+		conn_close(c, why);
 }
 
 int conn_write(struct conn *c, const uint8_t *p, size_t n)
@@ -294,9 +374,12 @@ void conn_close(struct conn *c, const char *why)
 		return;
 	if (why != NULL)
 		log_debug("connection %s closed: %s", c->peer, why);
-	/* close_notify if it goes out at once; never wait for it. */
+	/* The round's output, then close_notify if it goes out at once;
+	 * never wait for it. */
 	if (c->ssl == NULL && !c->peer_eof)
 		send_alert(c, TLS_ALERT_CLOSE_NOTIFY);
+	else if (c->ssl == NULL)
+		send_pending(c, &why);
 	else if (c->ssl != NULL && SSL_is_init_finished(c->ssl) &&
 		 !c->peer_eof)
 		SSL_shutdown(c->ssl);
@@ -315,6 +398,8 @@ void conn_close(struct conn *c, const char *why)
 
 void conn_close_ws(struct conn *c, uint16_t code, const char *reason)
 {
+	const char *why = NULL;
+
 	if (c->closed || c->state == CONN_CLOSING)
 		return;
 	if (c->state == CONN_WS && code != 0)
@@ -322,6 +407,11 @@ void conn_close_ws(struct conn *c, uint16_t code, const char *reason)
 	if (c->closed)
 		return;
 	log_debug("connection %s: closing (%u %s)", c->peer, code, reason);
+	/* The close frame joins the socket's output before we look at it. */
+	if (c->ssl == NULL && send_pending(c, &why) != 0) {
+		conn_close(c, why);
+		return;
+	}
 	c->state = CONN_CLOSING;
 	if (c->out == NULL) {
 		conn_close(c, NULL);
@@ -338,6 +428,7 @@ void conn_free(struct conn *c)
 	upgrade_free(c->upgrade);
 	activation_free(c->activation);
 	free(c->out);
+	free(c->pend);
 	free(c->ident);
 	free(c);
 }
@@ -532,6 +623,9 @@ void conn_resume(struct conn *c)
 	case CONN_CLOSING:
 		break;
 	}
+	/* Bytes read ahead for this connection wait in its own buffer. */
+	if (!c->closed && c->ssl == NULL)
+		tls_rec_park(&c->rec, &c->worker->rec_ctx);
 }
 
 void conn_on_event(struct conn *c, uint32_t events)

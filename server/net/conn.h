@@ -72,6 +72,7 @@ struct conn {
 	bool queued;           /* on the worker's ready list */
 	bool closed;           /* socket gone; freed when holds reach 0 */
 	bool peer_eof;
+	bool dirty;            /* on the worker's list of output to flush */
 	bool in_frame;         /* the WebSocket decoder is inside a frame */
 	uint8_t io;            /* last read: enum conn_io */
 	uint32_t ev;           /* events registered with epoll */
@@ -99,6 +100,10 @@ struct conn {
 	 * protected records once rec has taken over ---- */
 	uint8_t *out;
 	uint32_t out_len, out_off;
+	/* ---- plaintext written during this round, sealed as one record
+	 * and sent in one write when the round ends (conn_flush) ---- */
+	uint8_t *pend;
+	uint32_t pend_len, pend_cap;
 
 	/* ---- who, once authenticated; activation in progress ---- */
 	struct device_ident *ident;
@@ -116,8 +121,14 @@ int conn_new(struct worker *w, int fd, const char *peer, struct conn **out);
 void conn_on_event(struct conn *c, uint32_t events);
 /* Continue reading (after a pause or a fairness budget ran out). */
 void conn_resume(struct conn *c);
-/* Send bytes on the TLS connection, buffering what does not fit. */
+/* Send bytes on the TLS connection, buffering what does not fit. Once
+ * our record layer protects it, the bytes wait until conn_flush (the
+ * worker calls it at the end of each round) so that a round's output
+ * leaves as one record in one write. */
 int conn_write(struct conn *c, const uint8_t *p, size_t n);
+/* Seal and send what conn_write left waiting; on failure the connection
+ * is closed. */
+void conn_flush(struct conn *c);
 /* Close now: socket, TLS and buffers go; the struct stays while holds>0. */
 void conn_close(struct conn *c, const char *why);
 /* Send a WebSocket close frame, then close. */

@@ -62,15 +62,30 @@ int tls_rec_ctx_init(struct tls_rec_ctx *x)
 	kdf = EVP_KDF_fetch(NULL, OSSL_KDF_NAME_TLS1_3_KDF, NULL);
 	x->kdf = kdf != NULL ? EVP_KDF_CTX_new(kdf) : NULL;
 	EVP_KDF_free(kdf);
-	if (x->kdf == NULL) {
+	x->ra = malloc(TLS_REC_READ_AHEAD);
+	if (x->kdf == NULL || x->ra == NULL) {
 		tls_rec_ctx_clear(x);
 		return -1;
 	}
 	return 0;
 }
 
+/* The read-ahead forgets its bytes and its owner. */
+static void ra_reset(struct tls_rec_ctx *x)
+{
+	if (x->ra != NULL)
+		OPENSSL_cleanse(x->ra, x->ra_len);
+	if (x->ra_owner != NULL)
+		x->ra_owner->ra_ctx = NULL;
+	x->ra_owner = NULL;
+	x->ra_off = x->ra_len = 0;
+	x->ra_drained = false;
+}
+
 void tls_rec_ctx_clear(struct tls_rec_ctx *x)
 {
+	ra_reset(x);
+	free(x->ra);
 	for (int i = 0; i < TLS_REC_NSUITES; i++)
 		EVP_CIPHER_CTX_free(x->aead[i]);
 	EVP_KDF_CTX_free(x->kdf);
@@ -184,8 +199,12 @@ int tls_rec_start(struct tls_rec *r, struct tls_rec_ctx *x, const SSL *ssl)
 
 void tls_rec_clear(struct tls_rec *r)
 {
-	if (r->body != NULL)
+	if (r->ra_ctx != NULL && r->ra_ctx->ra_owner == r)
+		ra_reset(r->ra_ctx);
+	if (r->body != NULL && !r->body_borrowed)
 		OPENSSL_clear_free(r->body, r->body_len);
+	if (r->stash != NULL)
+		OPENSSL_clear_free(r->stash, r->stash_len);
 	OPENSSL_cleanse(r, sizeof(*r));
 }
 
@@ -287,7 +306,11 @@ static enum tls_rec_io fail(struct tls_rec *r, enum tls_alert alert)
 
 static void drop_body(struct tls_rec *r)
 {
-	OPENSSL_clear_free(r->body, r->body_len);
+	if (r->body_borrowed)
+		OPENSSL_cleanse(r->body, r->body_len);
+	else
+		OPENSSL_clear_free(r->body, r->body_len);
+	r->body_borrowed = false;
 	r->body = NULL;
 	r->body_len = r->body_got = 0;
 	r->plain_off = r->plain_len = 0;
@@ -310,17 +333,122 @@ static enum tls_rec_io read_some(int fd, uint8_t *p, size_t n, size_t *got)
 	return TLS_REC_EOF; /* closed or reset: nothing to answer */
 }
 
-/* The header, then the whole protected record: exactly its bytes, so
- * nothing of the next record is read early. */
-static enum tls_rec_io fill(struct tls_rec *r, int fd)
+static uint8_t *copy_of(const uint8_t *p, size_t n)
+{
+	uint8_t *q = malloc(n);
+
+	if (q != NULL)
+		memcpy(q, p, n);
+	return q;
+}
+
+void tls_rec_park(struct tls_rec *r, struct tls_rec_ctx *x)
+{
+	size_t left;
+	uint8_t *body;
+
+	if (r == NULL || x->ra_owner != r)
+		return;
+	left = x->ra_len - x->ra_off;
+	if (r->body_borrowed) {
+		/* Content the reader has not taken yet. */
+		if ((body = copy_of(r->body, r->body_len)) == NULL)
+			goto fail;
+		r->body = body;
+		r->body_borrowed = false;
+	}
+	if (left > 0 &&
+	    (r->stash = copy_of(x->ra + x->ra_off, left)) == NULL)
+		goto fail;
+	r->stash_len = (uint32_t)left;
+	r->stash_off = 0;
+	ra_reset(x);
+	return;
+fail:
+	/* The stream lost bytes: the next read ends the connection. */
+	r->parked_bad = true;
+	ra_reset(x);
+}
+
+/* One read() of all the socket holds into the thread's read-ahead, which
+ * becomes r's; what another connection left there is parked first. */
+static enum tls_rec_io read_ahead(struct tls_rec *r, struct tls_rec_ctx *x,
+				  int fd)
+{
+	bool drained = x->ra_owner == r && x->ra_drained;
+	enum tls_rec_io io;
+	size_t got;
+
+	tls_rec_park(x->ra_owner, x);
+	if (drained)
+		return TLS_REC_AGAIN;
+	if ((io = read_some(fd, x->ra, TLS_REC_READ_AHEAD, &got)) !=
+	    TLS_REC_DATA)
+		return io;
+	x->ra_owner = r;
+	r->ra_ctx = x;
+	x->ra_len = got;
+	x->ra_drained = got < TLS_REC_READ_AHEAD;
+	return TLS_REC_DATA;
+}
+
+/* Up to n bytes of r's stream: what its last turn left, else the
+ * read-ahead, else the socket. */
+static enum tls_rec_io take_bytes(struct tls_rec *r, struct tls_rec_ctx *x,
+				  int fd, uint8_t *p, size_t n, size_t *got)
+{
+	enum tls_rec_io io;
+	size_t k;
+
+	if (r->stash != NULL) {
+		k = r->stash_len - r->stash_off;
+		k = k < n ? k : n;
+		memcpy(p, r->stash + r->stash_off, k);
+		r->stash_off += (uint32_t)k;
+		if (r->stash_off == r->stash_len) {
+			OPENSSL_clear_free(r->stash, r->stash_len);
+			r->stash = NULL;
+			r->stash_len = r->stash_off = 0;
+		}
+		*got = k;
+		return TLS_REC_DATA;
+	}
+	if ((x->ra_owner != r || x->ra_off == x->ra_len) &&
+	    (io = read_ahead(r, x, fd)) != TLS_REC_DATA)
+		return io;
+	k = x->ra_len - x->ra_off;
+	k = k < n ? k : n;
+	memcpy(p, x->ra + x->ra_off, k);
+	x->ra_off += k;
+	*got = k;
+	return TLS_REC_DATA;
+}
+
+/* A record's body that lies whole in the read-ahead is opened there,
+ * without a copy. */
+static bool borrow_body(struct tls_rec *r, struct tls_rec_ctx *x,
+			uint16_t len)
+{
+	if (r->stash != NULL || x->ra_owner != r ||
+	    x->ra_len - x->ra_off < len)
+		return false;
+	r->body = x->ra + x->ra_off;
+	r->body_borrowed = true;
+	r->body_len = r->body_got = len;
+	x->ra_off += len;
+	return true;
+}
+
+/* The header, then the whole protected record. */
+static enum tls_rec_io fill(struct tls_rec *r, struct tls_rec_ctx *x, int fd)
 {
 	enum tls_rec_io io;
 	size_t got;
 	uint16_t len;
 
 	while (r->hdr_len < TLS_REC_HEADER_LEN) {
-		io = read_some(fd, r->hdr + r->hdr_len,
-			       TLS_REC_HEADER_LEN - r->hdr_len, &got);
+		io = take_bytes(r, x, fd, r->hdr + r->hdr_len,
+				TLS_REC_HEADER_LEN - r->hdr_len, &got);
 		if (io != TLS_REC_DATA)
 			return io;
 		r->hdr_len = (uint8_t)(r->hdr_len + got);
@@ -334,14 +462,16 @@ static enum tls_rec_io fill(struct tls_rec *r, int fd)
 			return fail(r, TLS_ALERT_RECORD_OVERFLOW);
 		if (len < 1 + TLS_REC_TAG_LEN)
 			return fail(r, TLS_ALERT_BAD_RECORD_MAC);
+		if (borrow_body(r, x, len))
+			return TLS_REC_DATA;
 		if ((r->body = malloc(len)) == NULL)
 			return fail(r, TLS_ALERT_INTERNAL_ERROR);
 		r->body_len = len;
 		r->body_got = 0;
 	}
 	while (r->body_got < r->body_len) {
-		io = read_some(fd, r->body + r->body_got,
-			       r->body_len - r->body_got, &got);
+		io = take_bytes(r, x, fd, r->body + r->body_got,
+				r->body_len - r->body_got, &got);
 		if (io != TLS_REC_DATA)
 			return io;
 		r->body_got = (uint16_t)(r->body_got + got);
@@ -450,6 +580,8 @@ enum tls_rec_io tls_rec_read(struct tls_rec *r, struct tls_rec_ctx *x,
 	size_t k;
 
 	*got = 0;
+	if (r->parked_bad)
+		return fail(r, TLS_ALERT_INTERNAL_ERROR);
 	for (;;) {
 		if (r->plain_len > r->plain_off) {
 			k = (size_t)(r->plain_len - r->plain_off);
@@ -463,7 +595,7 @@ enum tls_rec_io tls_rec_read(struct tls_rec *r, struct tls_rec_ctx *x,
 			*got = k;
 			return TLS_REC_DATA;
 		}
-		if ((io = fill(r, fd)) != TLS_REC_DATA ||
+		if ((io = fill(r, x, fd)) != TLS_REC_DATA ||
 		    (io = take_record(r, x)) != TLS_REC_DATA)
 			return io;
 	}

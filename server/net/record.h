@@ -77,15 +77,30 @@ struct tls_rec {
 	uint8_t alert;          /* to send after TLS_REC_FAIL */
 	uint8_t hdr_len;
 	uint8_t hdr[TLS_REC_HEADER_LEN];
+	bool body_borrowed;     /* body lies in the thread's read-ahead */
+	bool parked_bad;        /* tls_rec_park lost bytes */
 	uint8_t *body;          /* the record being read, then its content */
 	uint16_t body_len, body_got;
 	uint16_t plain_off, plain_len;
+	/* Bytes read ahead that this connection's last turn left unread. */
+	uint8_t *stash;
+	uint32_t stash_len, stash_off;
+	struct tls_rec_ctx *ra_ctx; /* whose read-ahead holds our bytes */
 };
 
-/* A thread's contexts, shared by its connections. */
+/* What one read() may take from a socket. */
+#define TLS_REC_READ_AHEAD (64u * 1024u)
+
+/* A thread's contexts, shared by its connections, and its read-ahead:
+ * one read() takes all a socket holds, records are opened in place; the
+ * bytes belong to one connection (ra_owner) until tls_rec_park. */
 struct tls_rec_ctx {
 	EVP_CIPHER_CTX *aead[TLS_REC_NSUITES];
 	EVP_KDF_CTX *kdf;
+	uint8_t *ra;
+	size_t ra_off, ra_len;
+	struct tls_rec *ra_owner;
+	bool ra_drained; /* the last read() emptied the socket */
 };
 
 int tls_rec_ctx_init(struct tls_rec_ctx *x);
@@ -108,9 +123,15 @@ enum tls_rec_io {
 };
 
 /* Read up to n bytes of application data from the socket fd (non-
- * blocking); *got tells how many. */
+ * blocking); *got tells how many. A read() that leaves the socket empty
+ * ends the turn: the next call that needs bytes says TLS_REC_AGAIN
+ * without asking the socket again (epoll is level-triggered). */
 enum tls_rec_io tls_rec_read(struct tls_rec *r, struct tls_rec_ctx *x,
 			     int fd, uint8_t *buf, size_t n, size_t *got);
+/* The connection's turn is over: what it left in the thread's read-ahead
+ * moves to its own buffer (only while bytes wait), so that another may
+ * read. On failure the next tls_rec_read fails. */
+void tls_rec_park(struct tls_rec *r, struct tls_rec_ctx *x);
 /* Protect application data as records appended to out; a KeyUpdate goes
  * first when the peer asked for one or the key has protected enough. */
 int tls_rec_seal(struct tls_rec *r, struct tls_rec_ctx *x, const uint8_t *p,

@@ -125,6 +125,40 @@ void worker_defer(struct worker *w, struct conn *c)
 	w->ready[w->nready++] = c;
 }
 
+int worker_mark_dirty(struct worker *w, struct conn *c)
+{
+	struct conn **grown;
+	size_t cap;
+
+	if (c->dirty)
+		return 0;
+	if (w->ndirty == w->dirty_cap) {
+		cap = w->dirty_cap ? w->dirty_cap * 2 : 64;
+		if ((grown = realloc(w->dirty, cap * sizeof(*grown))) == NULL)
+			return -1;
+		w->dirty = grown;
+		w->dirty_cap = cap;
+	}
+	c->dirty = true;
+	w->dirty[w->ndirty++] = c;
+	return 0;
+}
+
+/* Everything a round produced for a connection (its replies, the pushes
+ * of a store batch, answers to what it sent) leaves in one write. A
+ * connection closed meanwhile is still in memory: reap runs after. */
+static void flush_dirty(struct worker *w)
+{
+	struct conn *c;
+
+	for (size_t i = 0; i < w->ndirty; i++) {
+		c = w->dirty[i];
+		c->dirty = false;
+		conn_flush(c);
+	}
+	w->ndirty = 0;
+}
+
 /* A closed connection leaves the live list for the dead one; it is freed
  * after the current round, once no job refers to it. */
 void worker_unlink(struct worker *w, struct conn *c)
@@ -318,6 +352,7 @@ static void *worker_main(void *arg)
 		run_ready(w);
 		if (w->stopping && w->lfd >= 0)
 			close_all(w);
+		flush_dirty(w);
 		reap(w);
 	}
 	return NULL;
@@ -341,6 +376,7 @@ static void worker_free(struct worker *w)
 	bw_writer_free(&w->sealed);
 	tls_rec_ctx_clear(&w->rec_ctx);
 	free(w->ready);
+	free(w->dirty);
 	free(w);
 }
 

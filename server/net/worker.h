@@ -24,6 +24,8 @@ struct worker {
 	struct conn *dead;      /* closed, to be freed after this round */
 	struct conn **ready;    /* connections to continue after this round */
 	size_t nready, ready_cap;
+	struct conn **dirty;    /* connections with output to flush */
+	size_t ndirty, dirty_cap;
 	uint32_t now;           /* seconds since the worker started */
 	unsigned ds_sessions;   /* delivery sessions not yet released */
 	uint64_t clock_base;    /* CLOCK_MONOTONIC at start, in seconds */
@@ -54,6 +56,8 @@ void worker_kick(struct worker *w, const char *name, bool by_user);
  * round, and unlink a freed connection. */
 int worker_watch(struct worker *w, struct conn *c, bool add);
 void worker_defer(struct worker *w, struct conn *c);
+/* c has output waiting: conn_flush at the end of the round. */
+int worker_mark_dirty(struct worker *w, struct conn *c);
 void worker_unlink(struct worker *w, struct conn *c);
 
 #endif

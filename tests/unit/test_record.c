@@ -167,6 +167,8 @@ static bool server_reads(struct pair *p, const void *want, size_t n)
 				   sizeof(buf) - have, &got) == TLS_REC_DATA);
 		have += got;
 	}
+	/* The turn is over, as the worker ends each connection's. */
+	tls_rec_park(&p->rec, &p->x);
 	CHECK_MEM(buf, have, want, n);
 	return true;
 }
@@ -325,6 +327,7 @@ static enum tls_rec_io read_crafted(struct pair *p, const uint8_t *bytes,
 		fds[1] = -1;
 		io = tls_rec_read(&p->rec, &p->x, fds[0], buf, sizeof(buf),
 				  &got);
+		tls_rec_park(&p->rec, &p->x);
 	}
 	close(fds[0]);
 	if (fds[1] >= 0)
@@ -406,6 +409,38 @@ static bool test_partial_record_waits(void)
 	    got != 4 || memcmp(buf, "load", 4) != 0 || p.rec.body != NULL)
 		goto out;
 	ok = true;
+out:
+	pair_close(&p);
+	return ok;
+}
+
+/* One read() takes both records; when the turn ends the second waits in
+ * the connection's own buffer, and the thread's read-ahead is free. */
+static bool test_read_ahead_parks(void)
+{
+	struct pair p;
+	uint8_t buf[16];
+	size_t got;
+	bool ok = false;
+
+	if (pair_open(&p, TLS_REC_AES_128_GCM) != 0 ||
+	    SSL_write(p.client, "one", 3) != 3 ||
+	    SSL_write(p.client, "two", 3) != 3)
+		goto out;
+	if (tls_rec_read(&p.rec, &p.x, p.sfd, buf, sizeof(buf), &got) !=
+		    TLS_REC_DATA ||
+	    got != 3 || memcmp(buf, "one", 3) != 0 || p.x.ra_owner != &p.rec)
+		goto out;
+	tls_rec_park(&p.rec, &p.x);
+	if (p.rec.stash == NULL || p.x.ra_owner != NULL || p.x.ra_len != 0 ||
+	    tls_rec_read(&p.rec, &p.x, p.sfd, buf, sizeof(buf), &got) !=
+		    TLS_REC_DATA ||
+	    got != 3 || memcmp(buf, "two", 3) != 0 || p.rec.stash != NULL ||
+	    tls_rec_read(&p.rec, &p.x, p.sfd, buf, sizeof(buf), &got) !=
+		    TLS_REC_AGAIN)
+		goto out;
+	tls_rec_park(&p.rec, &p.x);
+	ok = p.rec.body == NULL && p.rec.stash == NULL && p.x.ra_owner == NULL;
 out:
 	pair_close(&p);
 	return ok;
@@ -530,6 +565,7 @@ int main(void)
 	RUN(test_tampered_record_refused, &failed);
 	RUN(test_malformed_headers_refused, &failed);
 	RUN(test_partial_record_waits, &failed);
+	RUN(test_read_ahead_parks, &failed);
 	RUN(test_chain_omits_ca_only_when_named, &failed);
 	ERR_clear_error();
 	return failed ? 1 : 0;
