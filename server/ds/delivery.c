@@ -600,10 +600,7 @@ int ds_group_commit(struct ds *ds, struct store *s, struct ds_req *r)
 
 	if (proto_decode_group_commit_req(&r->m, &req) != 0)
 		return ds_refuse(r, PROTO_E_MALFORMED, NULL);
-	if ((rc = ds_group_find(ds, s, req.group_id.p, req.group_id.n, &g)) ==
-	    BWD_ERR_NOT_FOUND)
-		return ds_refuse(r, PROTO_E_UNKNOWN_GROUP, NULL);
-	if (rc != 0)
+	if ((rc = ds_group_find_named(ds, s, r, &req.group_id, &g)) != 0)
 		return rc;
 	if ((rc = replay(s, r, g, &req.idempotency_key, hash)) != 0)
 		return rc < 0 ? rc : 0;
@@ -717,10 +714,7 @@ int ds_group_message(struct ds *ds, struct store *s, struct ds_req *r)
 
 	if (proto_decode_group_message_req(&r->m, &req) != 0)
 		return ds_refuse(r, PROTO_E_MALFORMED, NULL);
-	if ((rc = ds_group_find(ds, s, req.group_id.p, req.group_id.n, &g)) ==
-	    BWD_ERR_NOT_FOUND)
-		return ds_refuse(r, PROTO_E_UNKNOWN_GROUP, NULL);
-	if (rc != 0)
+	if ((rc = ds_group_find_named(ds, s, r, &req.group_id, &g)) != 0)
 		return rc;
 	if (!ds_group_has_device(g, r->who.id))
 		return ds_refuse(r, PROTO_E_NOT_MEMBER, NULL);
@@ -765,10 +759,7 @@ int ds_group_info(struct ds *ds, struct store *s, struct ds_req *r)
 
 	if (proto_decode_group_ref(&r->m, &req) != 0)
 		return ds_refuse(r, PROTO_E_MALFORMED, NULL);
-	if ((rc = ds_group_find(ds, s, req.group_id.p, req.group_id.n, &g)) ==
-	    BWD_ERR_NOT_FOUND)
-		return ds_refuse(r, PROTO_E_UNKNOWN_GROUP, NULL);
-	if (rc != 0)
+	if ((rc = ds_group_find_named(ds, s, r, &req.group_id, &g)) != 0)
 		return rc;
 	if (!ds_group_has_user(g, r->who.user))
 		return ds_refuse(r, PROTO_E_NOT_MEMBER, NULL);

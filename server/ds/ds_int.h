@@ -251,6 +251,10 @@ void ds_groups_free(struct ds *ds);
 /* The group, from the cache or the store; BWD_ERR_NOT_FOUND. */
 int ds_group_find(struct ds *ds, struct store *s, const uint8_t *id,
 		  size_t n, struct ds_group **out);
+/* The group a request names: an unknown one is refused (BWD_ERR_REFUSED,
+ * answered), another failure returned. */
+int ds_group_find_named(struct ds *ds, struct store *s, struct ds_req *r,
+			const struct proto_span *id, struct ds_group **out);
 int ds_group_find_gid(struct ds *ds, struct store *s, int64_t gid,
 		      struct ds_group **out);
 /* Cache a new group (view moves in). */

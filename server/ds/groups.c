@@ -322,6 +322,16 @@ int ds_group_find(struct ds *ds, struct store *s, const uint8_t *id,
 	return rc;
 }
 
+int ds_group_find_named(struct ds *ds, struct store *s, struct ds_req *r,
+			const struct proto_span *id, struct ds_group **out)
+{
+	int rc = ds_group_find(ds, s, id->p, id->n, out);
+
+	return rc == BWD_ERR_NOT_FOUND
+		       ? ds_refuse(r, PROTO_E_UNKNOWN_GROUP, NULL)
+		       : rc;
+}
+
 int ds_group_find_gid(struct ds *ds, struct store *s, int64_t gid,
 		      struct ds_group **out)
 {

@@ -459,10 +459,7 @@ static int ack_one(struct ds *ds, struct store *s, struct ds_req *r,
 					 "acknowledges what was never sent");
 		return s->ds->inbox_ack(s, r->who.id, a->seq);
 	}
-	rc = ds_group_find(ds, s, a->group_id.p, a->group_id.n, &g);
-	if (rc == BWD_ERR_NOT_FOUND)
-		return ds_refuse(r, PROTO_E_UNKNOWN_GROUP, NULL);
-	if (rc != 0)
+	if ((rc = ds_group_find_named(ds, s, r, &a->group_id, &g)) != 0)
 		return rc;
 	if (a->seq > g->last_seq)
 		return ds_refuse(r, PROTO_E_MALFORMED,
