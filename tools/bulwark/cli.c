@@ -273,10 +273,8 @@ int cli_passphrase(const struct cli *cli, bool confirm, char **out)
 
 /* ---- the device's conversations ---- */
 
-int cli_open_client(struct cli *cli, bool connect,
-		    struct bulwark_client **out)
+int cli_open_device(struct cli *cli, struct bulwark_device **out)
 {
-	struct bulwark_device *d = NULL;
 	char *pass = NULL;
 	int rc;
 
@@ -288,10 +286,22 @@ int cli_open_client(struct cli *cli, bool connect,
 				 BULWARK_ERR_KS_NO_FILE);
 	if ((rc = cli_passphrase(cli, false, &pass)) != CLI_OK)
 		return rc;
-	rc = bulwark_device_open(cli->keystore, pass, &d);
+	rc = bulwark_device_open(cli->keystore, pass, out);
 	bulwark_passphrase_free(pass);
 	if (rc != 0)
 		return cli_error(cli, cli->keystore, rc);
+	return CLI_OK;
+}
+
+int cli_open_client(struct cli *cli, bool connect,
+		    struct bulwark_client **out)
+{
+	struct bulwark_device *d = NULL;
+	int rc;
+
+	*out = NULL;
+	if ((rc = cli_open_device(cli, &d)) != CLI_OK)
+		return rc;
 	if ((rc = bulwark_client_open(d, cli->store, out)) != 0)
 		return cli_error(cli, cli->store, rc);
 	if (connect && (rc = bulwark_client_connect(*out, cli->timeout_ms)) !=

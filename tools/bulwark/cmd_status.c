@@ -79,7 +79,6 @@ int cmd_status(struct cli *cli, int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct bulwark_device *d = NULL;
-	char *pass = NULL;
 	int ch, rc;
 
 	optind = 1;
@@ -88,17 +87,8 @@ int cmd_status(struct cli *cli, int argc, char **argv)
 			return rc;
 	if (optind != argc)
 		return cli_usage(cli, usage, "unexpected argument");
-	if ((rc = cli_keystore_path(cli, false)) != CLI_OK)
+	if ((rc = cli_open_device(cli, &d)) != CLI_OK)
 		return rc;
-	if (access(cli->keystore, F_OK) != 0)
-		return cli_error(cli, "not activated (run bulwark activate)",
-				 BULWARK_ERR_KS_NO_FILE);
-	if ((rc = cli_passphrase(cli, false, &pass)) != CLI_OK)
-		return rc;
-	rc = bulwark_device_open(cli->keystore, pass, &d);
-	bulwark_passphrase_free(pass);
-	if (rc != 0)
-		return cli_error(cli, cli->keystore, rc);
 	rc = ask_server(cli, d);
 	bulwark_device_free(d);
 	return rc;

@@ -120,6 +120,9 @@ bool cli_have_terminal(void);
 /* A secret line from the terminal without echo; *out as above. */
 int cli_prompt_secret(const char *prompt, char **out);
 
+/* The activated device, its keystore opened with the passphrase (CLI_OK),
+ * or the error printed. */
+int cli_open_device(struct cli *cli, struct bulwark_device **out);
 /* This device's conversations: the keystore opened with the passphrase,
  * the store, and with connect a session to the server. Reports its own
  * failure: CLI_OK or CLI_FAIL. */
