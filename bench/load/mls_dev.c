@@ -3,7 +3,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
@@ -12,7 +11,6 @@
 #include "mls_dev.h"
 #include "pki.h"
 
-#define RAW_KEY_MAX 66u
 #define MAX_DS_CERTS 4u
 
 /* ---- certificates already verified ---- */
@@ -96,32 +94,9 @@ void lgm_free(struct lg_mls *m)
 
 /* ---- a device's signer ---- */
 
-/* The private key in the suite's wire format: the Ed25519 seed or the
- * P-256 scalar (32 bytes, big-endian). */
-static int raw_private_key(EVP_PKEY *key, uint8_t out[RAW_KEY_MAX],
-			   size_t *len)
-{
-	BIGNUM *d = NULL;
-	int rc = -1;
-
-	*len = RAW_KEY_MAX;
-	if (EVP_PKEY_is_a(key, "ED25519")) {
-		if (EVP_PKEY_get_raw_private_key(key, out, len) == 1)
-			rc = 0;
-	} else if (EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_PRIV_KEY, &d) ==
-			   1 &&
-		   BN_bn2binpad(d, out, 32) == 32) {
-		*len = 32;
-		rc = 0;
-	}
-	BN_clear_free(d);
-	ERR_clear_error();
-	return rc;
-}
-
 int lgm_signer(struct lg_mls *m, struct dev *d)
 {
-	uint8_t priv[RAW_KEY_MAX];
+	uint8_t priv[CA_KEY_RAW_MAX];
 	unsigned char *cert = NULL;
 	struct mls_credential *cred = NULL;
 	const uint8_t *certs[1];
@@ -131,7 +106,7 @@ int lgm_signer(struct lg_mls *m, struct dev *d)
 	if (d->signer != NULL)
 		return 0;
 	if ((n = i2d_X509(d->cert, &cert)) <= 0 ||
-	    raw_private_key(d->key, priv, &priv_len) != 0) {
+	    ca_device_key_raw(d->key, priv, &priv_len) != 0) {
 		rc = MLS_ERR_BAD_KEY;
 		goto out;
 	}

@@ -18,7 +18,6 @@
 
 #define SERVER_URI_PREFIX "bulwark:server/"
 #define MAX_DS_CERTS 4u
-#define RAW_KEY_MAX 66u
 /* Application messages are padded to a multiple of this many bytes
  * (RFC 9420 §6.3.1), so the server learns their length only roughly. */
 #define PADDING_BLOCK 64u
@@ -49,29 +48,6 @@ static int accept_credential(void *arg, const struct mls_credential *cred,
 
 /* ---- the device's signer ---- */
 
-/* The private key in the suite's wire format: the Ed25519 seed, or the
- * P-256 scalar as 32 big-endian bytes. out is wiped by the caller. */
-static int raw_private_key(EVP_PKEY *key, uint8_t out[RAW_KEY_MAX],
-			   size_t *len)
-{
-	BIGNUM *d = NULL;
-	int rc = BULWARK_ERR_KS_CRYPTO;
-
-	*len = RAW_KEY_MAX;
-	if (EVP_PKEY_is_a(key, "ED25519")) {
-		if (EVP_PKEY_get_raw_private_key(key, out, len) == 1)
-			rc = 0;
-	} else if (EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_PRIV_KEY, &d) ==
-			   1 &&
-		   BN_bn2binpad(d, out, 32) == 32) {
-		*len = 32;
-		rc = 0;
-	}
-	BN_clear_free(d);
-	ERR_clear_error();
-	return rc;
-}
-
 static int der_of(X509 *cert, uint8_t **der, size_t *len)
 {
 	unsigned char *p = NULL;
@@ -86,13 +62,14 @@ static int der_of(X509 *cert, uint8_t **der, size_t *len)
 
 static int make_signer(struct member_ctx *m, const struct bulwark_device *d)
 {
-	uint8_t priv[RAW_KEY_MAX], *cert = NULL;
+	uint8_t priv[CA_KEY_RAW_MAX], *cert = NULL;
 	size_t priv_len = 0, cert_len = 0;
 	struct mls_credential *cred = NULL;
 	const uint8_t *certs[1];
 	int rc;
 
-	if ((rc = raw_private_key(d->key, priv, &priv_len)) != 0 ||
+	rc = BULWARK_ERR_KS_CRYPTO;
+	if (ca_device_key_raw(d->key, priv, &priv_len) != 0 ||
 	    (rc = der_of(d->cert, &cert, &cert_len)) != 0)
 		goto out;
 	certs[0] = cert;
@@ -243,7 +220,7 @@ static bool names_server(X509 *cert, const char *want)
 static bool carries_key(X509 *cert, const struct proto_span *sig_key)
 {
 	EVP_PKEY *pk = X509_get0_pubkey(cert);
-	uint8_t raw[RAW_KEY_MAX * 2];
+	uint8_t raw[CA_KEY_RAW_MAX * 2];
 	size_t n = sizeof(raw);
 
 	if (pk == NULL)

@@ -93,6 +93,13 @@ int ca_verify_device_cert(const uint8_t *ca_der, size_t ca_len,
 int ca_verify_server_cert(const uint8_t *ca_der, size_t ca_len,
 			  const uint8_t *der, size_t len, time_t at);
 
+/* A device's private signature key in the suite's wire format: the
+ * Ed25519 seed, or the P-256 scalar as 32 big-endian bytes; out is wiped
+ * by the caller. 0 or CA_ERR_CRYPTO. */
+#define CA_KEY_RAW_MAX 66u
+int ca_device_key_raw(EVP_PKEY *key, uint8_t out[CA_KEY_RAW_MAX],
+		      size_t *len);
+
 /* --- building blocks shared with the CA (server/ca) --- */
 
 /* The Bulwark MLS cipher-suite extension of a CA certificate. */
