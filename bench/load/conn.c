@@ -613,27 +613,15 @@ static void take_bytes(struct lg *g, struct lconn *c, const uint8_t *p,
 
 static void send_upgrade(struct lg *g, struct lconn *c)
 {
-	uint8_t nonce[16];
-	char key[WSH_KEY_LEN + 1], req[512];
-	int n;
+	char req[512];
+	size_t n;
 
 	c->up = lg_xcalloc(1, sizeof(*c->up));
 	wsh_init(&c->up->head, HTTP_RESPONSE);
-	if (RAND_bytes(nonce, sizeof(nonce)) != 1)
-		lg_die("no randomness");
-	EVP_EncodeBlock((unsigned char *)key, nonce, sizeof(nonce));
-	if (wsh_accept_value(key, c->up->accept) != 0)
-		lg_die("SHA-1 unavailable");
-	n = snprintf(req, sizeof(req),
-		     "GET " PROTO_WS_PATH " HTTP/1.1\r\n"
-		     "Host: %s\r\n"
-		     "Upgrade: websocket\r\n"
-		     "Connection: Upgrade\r\n"
-		     "Sec-WebSocket-Key: %s\r\n"
-		     "Sec-WebSocket-Version: 13\r\n"
-		     "Sec-WebSocket-Protocol: " PROTO_WS_SUBPROTOCOL "\r\n\r\n",
-		     g->cfg.server_name, key);
-	queue_bytes(g, c, req, (size_t)n);
+	if (wsh_client_request(g->cfg.server_name, c->up->accept, req,
+			       sizeof(req), &n) != 0)
+		lg_die("cannot make the upgrade request");
+	queue_bytes(g, c, req, n);
 	c->state = LC_UPGRADE;
 }
 

@@ -11,7 +11,6 @@
 #include "proto.h"
 #include "ws_client.h"
 
-#define WS_NONCE_LEN 16 /* the key is base64 of 16 random bytes, §4.1 */
 /* Output never holds more than a message and a few control frames. */
 #define WSC_OUT_SLACK (64u * 1024u)
 
@@ -132,28 +131,13 @@ static int fail(struct wsc *w, uint16_t code, int err)
 
 int wsc_upgrade_request(struct wsc *w, const char *host)
 {
-	uint8_t nonce[WS_NONCE_LEN];
-	char key[WSH_KEY_LEN + 1], req[WSH_MAX_HEAD];
-	int n;
+	char req[WSH_MAX_HEAD];
+	size_t n;
+	int rc = wsh_client_request(host, w->accept, req, sizeof(req), &n);
 
-	if (RAND_bytes(nonce, sizeof(nonce)) != 1)
-		return BULWARK_ERR_TLS;
-	EVP_EncodeBlock((unsigned char *)key, nonce, sizeof(nonce));
-	if (wsh_accept_value(key, w->accept) != 0)
-		return BULWARK_ERR_TLS;
-	n = snprintf(req, sizeof(req),
-		     "GET " PROTO_WS_PATH " HTTP/1.1\r\n"
-		     "Host: %s\r\n"
-		     "Upgrade: websocket\r\n"
-		     "Connection: Upgrade\r\n"
-		     "Sec-WebSocket-Key: %s\r\n"
-		     "Sec-WebSocket-Version: 13\r\n"
-		     "Sec-WebSocket-Protocol: " PROTO_WS_SUBPROTOCOL "\r\n"
-		     "\r\n",
-		     host, key);
-	if (n < 0 || (size_t)n >= sizeof(req))
-		return BULWARK_ERR_ADDRESS;
-	return bw_write_bytes(&w->out, req, (size_t)n);
+	if (rc != 0)
+		return rc == -2 ? BULWARK_ERR_ADDRESS : BULWARK_ERR_TLS;
+	return bw_write_bytes(&w->out, req, n);
 }
 
 /* §4.1, the client's checks of the server's handshake, items 1-6. */

@@ -5,6 +5,7 @@
 #include <strings.h>
 
 #include <openssl/evp.h>
+#include <openssl/rand.h>
 
 #include "proto.h"
 #include "ws_handshake.h"
@@ -245,4 +246,32 @@ int wsh_accept_value(const char key[WSH_KEY_LEN + 1],
 		       (int)WSH_ACCEPT_LEN
 		       ? 0
 		       : -1;
+}
+
+int wsh_client_request(const char *host, char accept[WSH_ACCEPT_LEN + 1],
+		       char *req, size_t cap, size_t *len)
+{
+	uint8_t nonce[16]; /* the key is base64 of 16 random bytes */
+	char key[WSH_KEY_LEN + 1];
+	int n;
+
+	if (RAND_bytes(nonce, sizeof(nonce)) != 1)
+		return -1;
+	EVP_EncodeBlock((unsigned char *)key, nonce, sizeof(nonce));
+	if (wsh_accept_value(key, accept) != 0)
+		return -1;
+	n = snprintf(req, cap,
+		     "GET " PROTO_WS_PATH " HTTP/1.1\r\n"
+		     "Host: %s\r\n"
+		     "Upgrade: websocket\r\n"
+		     "Connection: Upgrade\r\n"
+		     "Sec-WebSocket-Key: %s\r\n"
+		     "Sec-WebSocket-Version: 13\r\n"
+		     "Sec-WebSocket-Protocol: " PROTO_WS_SUBPROTOCOL "\r\n"
+		     "\r\n",
+		     host, key);
+	if (n < 0 || (size_t)n >= cap)
+		return -2;
+	*len = (size_t)n;
+	return 0;
 }

@@ -1,7 +1,8 @@
 /*
  * ws_handshake.h - the HTTP/1.1 half of the WebSocket opening handshake
- * (RFC 6455 §4), shared by bulwarkd, which reads the request, and
- * libbulwark, which reads the response.
+ * (RFC 6455 §4), shared by bulwarkd, which reads the request, and the
+ * clients (libbulwark, the load generator), which write it and read the
+ * response.
  *
  * http-parser does the HTTP syntax; this module collects the few headers
  * the handshake depends on, with a limit on every length, and leaves the
@@ -74,5 +75,11 @@ bool wsh_url_is(const struct wsh *h, const char *path);
  * base64(SHA-1(key || GUID)). 0 or -1 if the digest fails. */
 int wsh_accept_value(const char key[WSH_KEY_LEN + 1],
 		     char out[WSH_ACCEPT_LEN + 1]);
+/* The client's opening request (§4.1) to host, with a fresh random key,
+ * into req (cap bytes; *len: its length); accept gets the value the
+ * server must answer with. 0, -1 (no randomness or no SHA-1) or -2 (a
+ * host too long for cap). */
+int wsh_client_request(const char *host, char accept[WSH_ACCEPT_LEN + 1],
+		       char *req, size_t cap, size_t *len);
 
 #endif
