@@ -225,8 +225,8 @@ int sq_copy_blob(struct bw_bytes *dst, sqlite3_stmt *st, int col)
 			    (size_t)sqlite3_column_bytes(st, col));
 }
 
-static void copy_fixed(uint8_t *dst, size_t size, size_t *len,
-		       sqlite3_stmt *st, int col)
+void sq_copy_fixed(uint8_t *dst, size_t size, size_t *len,
+		   sqlite3_stmt *st, int col)
 {
 	size_t n = (size_t)sqlite3_column_bytes(st, col);
 
@@ -417,8 +417,8 @@ static void row_device(sqlite3_stmt *st, struct store_device *d)
 	sq_copy_text(d->id, sizeof(d->id), st, 0);
 	sq_copy_text(d->user, sizeof(d->user), st, 1);
 	sq_copy_text(d->name, sizeof(d->name), st, 2);
-	copy_fixed(d->fingerprint, sizeof(d->fingerprint), NULL, st, 3);
-	copy_fixed(d->serial, sizeof(d->serial), &d->serial_len, st, 4);
+	sq_copy_fixed(d->fingerprint, sizeof(d->fingerprint), NULL, st, 3);
+	sq_copy_fixed(d->serial, sizeof(d->serial), &d->serial_len, st, 4);
 	d->created = sqlite3_column_int64(st, 5);
 	d->revoked_at = sqlite3_column_int64(st, 6);
 }

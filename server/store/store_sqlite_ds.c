@@ -844,17 +844,12 @@ struct interval {
 static int interval_group_id(struct store *s, struct interval *iv)
 {
 	sqlite3_stmt *st = ds(s, DS_BACKLOG_GROUP_ID);
-	size_t len;
 	int rc;
 
 	sqlite3_bind_int64(st, 1, iv->gid);
-	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		len = (size_t)sqlite3_column_bytes(st, 0);
-		if (len > PROTO_MAX_GROUP_ID)
-			len = PROTO_MAX_GROUP_ID;
-		iv->group_id_len = len;
-		memcpy(iv->group_id, sqlite3_column_blob(st, 0), len);
-	}
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		sq_copy_fixed(iv->group_id, sizeof(iv->group_id),
+			      &iv->group_id_len, st, 0);
 	sqlite3_reset(st);
 	return rc == SQLITE_ROW    ? 0
 	       : rc == SQLITE_DONE ? BWD_ERR_NOT_FOUND

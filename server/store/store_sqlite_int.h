@@ -84,5 +84,9 @@ int sq_map_rc(int rc);
 int sq_exec(sqlite3_stmt *st);
 void sq_copy_text(char *dst, size_t size, sqlite3_stmt *st, int col);
 int sq_copy_blob(struct bw_bytes *dst, sqlite3_stmt *st, int col);
+/* A blob column into dst[size], cut at size; *len (if not NULL) its
+ * length. */
+void sq_copy_fixed(uint8_t *dst, size_t size, size_t *len,
+		   sqlite3_stmt *st, int col);
 
 #endif
