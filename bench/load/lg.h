@@ -123,7 +123,7 @@ struct member {
 	uint64_t last_seq;   /* highest seq taken (after the dedup) */
 	uint64_t ack_seq;    /* highest seq to acknowledge */
 	uint64_t acked_seq;  /* highest seq acknowledged in a QUEUE_ACK sent */
-	uint64_t sent_seq;   /* seq of this member's last accepted send */
+	uint64_t verdict_seq;/* the verdict's walk: its last acked seq */
 	struct mls_group *g; /* MLS mode (and setup) */
 	uint8_t *tmpl;       /* raw mode: a PrivateMessage of the epoch */
 	uint32_t tmpl_len;

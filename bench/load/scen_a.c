@@ -311,17 +311,20 @@ int scen_torture(struct lg *g, const struct lg_mls *m)
 	g->tick = NULL;
 	traffic_verdict(g, 0, &v);
 	ok = settled && v.acked_lost == 0 && v.acked_dup == 0 &&
-	     v.seq_mismatch == 0 && v.unacked_missing == 0 &&
+	     v.seq_mismatch == 0 && v.send_misordered == 0 &&
+	     v.unacked_missing == 0 &&
 	     g->st.dup == 0 && g->st.misordered == 0 && g->st.misrouted == 0 &&
 	     g->st.malformed == 0 && g->st.stale == 0;
 	lg_log(g,
 	       "E: %llu messages, %llu acknowledged; lost %llu, duplicated "
-	       "%llu, misordered %llu; %llu redelivered before the dedup; %u "
-	       "outages, %u reconnections: %s",
+	       "%llu, misordered %llu delivered / %llu accepted; %llu "
+	       "redelivered before the dedup; %u outages, %u reconnections: "
+	       "%s",
 	       (unsigned long long)v.sent, (unsigned long long)v.acked,
 	       (unsigned long long)v.acked_lost,
 	       (unsigned long long)(v.acked_dup + g->st.dup),
 	       (unsigned long long)g->st.misordered,
+	       (unsigned long long)v.send_misordered,
 	       (unsigned long long)g->st.redelivered, E.outages, E.reconnects,
 	       ok ? "PASS" : "FAIL");
 	lg_json_begin(g);
@@ -333,12 +336,14 @@ int scen_torture(struct lg *g, const struct lg_mls *m)
 	fprintf(g->json,
 		"  \"messages\": %llu, \"acked\": %llu, \"acked_lost\": %llu, "
 		"\"acked_duplicated\": %llu, \"seq_mismatch\": %llu, "
+		"\"send_misordered\": %llu, "
 		"\"unacked_delivered\": %llu, \"unacked_missing\": %llu, "
 		"\"refused_msgs\": %llu,\n",
 		(unsigned long long)v.sent, (unsigned long long)v.acked,
 		(unsigned long long)v.acked_lost,
 		(unsigned long long)v.acked_dup,
 		(unsigned long long)v.seq_mismatch,
+		(unsigned long long)v.send_misordered,
 		(unsigned long long)v.unacked_delivered,
 		(unsigned long long)v.unacked_missing,
 		(unsigned long long)v.refused);

@@ -114,10 +114,12 @@ static void pend_add(struct dev *d, uint32_t gid, uint8_t *bytes, size_t len)
 
 static void pend_remove(struct dev *d, uint32_t gid)
 {
+	/* kept in send order: a resend must not overtake an earlier one */
 	for (uint32_t i = 0; i < d->n_pend; i++)
 		if (d->pend[i].gid == gid) {
 			free(d->pend[i].bytes);
-			d->pend[i] = d->pend[--d->n_pend];
+			memmove(&d->pend[i], &d->pend[i + 1],
+				(--d->n_pend - i) * sizeof(*d->pend));
 			return;
 		}
 }
@@ -200,11 +202,8 @@ static void on_response(struct lg *g, struct dev *d, const struct proto_msg *m)
 	r->seq = seq.seq;
 	r->flags |= MSG_ACKED;
 	mb = convs_member(&g->convs[r->conv], d);
-	/* the server orders one sender's messages as they were sent */
-	if (seq.seq <= mb->sent_seq)
-		g->st.misordered++;
-	else
-		mb->sent_seq = seq.seq;
+	/* responses may come out of send order after a resend: the order of
+	 * the seqs they give is checked by the verdict */
 	member_own_push(mb, seq.seq);
 	if (T.h->accepted != NULL)
 		T.h->accepted(g, gid, r);
@@ -240,8 +239,11 @@ static void account(struct lg *g, struct dev *d, struct member *mb,
 		return;
 	}
 	if (mb->conv->n == 2) {
-		if (h->order <= mb->order_in)
-			g->st.misordered++;
+		if (h->order <= mb->order_in && g->st.misordered++ < 5)
+			lg_log(g, "misordered: conversation %u, from device %u: "
+			       "its message %u (seq %llu) after its %u",
+			       r->conv, h->from, h->order,
+			       (unsigned long long)seq, mb->order_in);
 		mb->order_in = h->order;
 	}
 	if (r->delivered++ == 0)
@@ -371,10 +373,36 @@ void traffic_start(struct lg *g, const struct lg_mls *m,
 
 /* ---- the verdict ---- */
 
+static struct member *sender_of(const struct lg *g, const struct msgrec *r)
+{
+	return convs_member(&g->convs[r->conv], &g->devs[r->from]);
+}
+
+/* The server orders one sender's messages as they were sent: walked in
+ * send order (global ids), each member's acknowledged seqs increase. */
+static uint64_t send_order_breaks(const struct lg *g, uint32_t first)
+{
+	uint64_t n = 0;
+
+	for (uint32_t i = first; i < g->n_msgs; i++)
+		sender_of(g, &g->msgs[i])->verdict_seq = 0;
+	for (uint32_t i = first; i < g->n_msgs; i++) {
+		const struct msgrec *r = &g->msgs[i];
+		struct member *mb = sender_of(g, r);
+
+		if (!(r->flags & MSG_ACKED))
+			continue;
+		n += r->seq <= mb->verdict_seq;
+		mb->verdict_seq = r->seq;
+	}
+	return n;
+}
+
 void traffic_verdict(const struct lg *g, uint32_t first,
 		     struct traffic_verdict *v)
 {
 	memset(v, 0, sizeof(*v));
+	v->send_misordered = send_order_breaks(g, first);
 	for (uint32_t i = first; i < g->n_msgs; i++) {
 		const struct msgrec *r = &g->msgs[i];
 		bool all = r->delivered >= r->expected;

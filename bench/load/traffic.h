@@ -58,6 +58,8 @@ struct traffic_verdict {
 	uint64_t refused;
 	uint64_t seq_mismatch;     /* delivered under another seq than its
 				    * response gave */
+	uint64_t send_misordered;  /* a sender's acked message with a lower
+				    * seq than its previous one */
 	uint64_t incomplete;       /* not delivered to all, acked or not */
 };
 /* Messages first.. (global ids) */
