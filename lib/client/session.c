@@ -78,9 +78,10 @@ static int unsolicited(struct bulwark_session *s, const struct proto_msg *m)
 	}
 }
 
-static int decode(const uint8_t *msg, size_t len, struct proto_msg *m)
+static int decode(const struct bulwark_session *s, const uint8_t *msg,
+		  size_t len, struct proto_msg *m)
 {
-	return proto_decode(msg, len, PROTO_MAX_MESSAGE_AUTH, m) == 0
+	return proto_decode(msg, len, s->read_max, m) == 0
 		       ? 0
 		       : BULWARK_ERR_PROTOCOL;
 }
@@ -121,7 +122,7 @@ int session_call(struct bulwark_session *s, uint16_t type,
 		if ((left = deadline - net_now_ms()) <= 0)
 			return BULWARK_ERR_TIMEOUT;
 		if ((rc = transport_recv(s->t, (int)left, &msg, &msg_len)) != 0 ||
-		    (rc = decode(msg, msg_len, resp)) != 0)
+		    (rc = decode(s, msg, msg_len, resp)) != 0)
 			return rc;
 		if (resp->kind == PROTO_RESPONSE && resp->request_id == id)
 			break;
@@ -153,6 +154,28 @@ int session_call_body(struct bulwark_session *s, uint16_t type,
 	return rc;
 }
 
+/* A push carries a message a member sent within the server's limit, and
+ * its Deliver fields (group id, seq, kind, timestamp, lengths). */
+#define PUSH_FIELDS_MAX (PROTO_MAX_GROUP_ID + 64u)
+
+/* The server takes messages of up to max_message (its max_message_size,
+ * which an operator raises for the commits and Welcomes of large groups)
+ * from every member, so pushes can be that large: read and send up to it,
+ * never less than the default, never more than the protocol's bound. */
+static void follow_limit(struct bulwark_session *s)
+{
+	size_t limit = s->max_message;
+
+	if (limit < PROTO_MAX_MESSAGE_AUTH)
+		limit = PROTO_MAX_MESSAGE_AUTH;
+	if (limit > PROTO_MAX_MLS_MESSAGE)
+		limit = PROTO_MAX_MLS_MESSAGE;
+	s->read_max = limit + PUSH_FIELDS_MAX;
+	transport_set_max_message(s->t, s->read_max + ENVELOPE_MAX);
+	bw_writer_set_max(&s->body, limit);
+	bw_writer_set_max(&s->req, limit + ENVELOPE_MAX);
+}
+
 static int hello(struct bulwark_session *s)
 {
 	struct proto_hello_req req = {
@@ -176,6 +199,7 @@ static int hello(struct bulwark_session *s)
 		return BULWARK_ERR_VERSION;
 	s->authenticated = resp.authenticated;
 	s->max_message = resp.max_message;
+	follow_limit(s);
 	return 0;
 }
 
@@ -189,6 +213,7 @@ int session_open(struct transport_config *cfg, struct bulwark_session **out)
 		return BW_ERR_NOMEM;
 	s->timeout_ms = cfg->timeout_ms;
 	s->next_id = 1;
+	s->read_max = PROTO_MAX_MESSAGE_AUTH;
 	bw_writer_init(&s->body, PROTO_MAX_MESSAGE_AUTH);
 	bw_writer_init(&s->req, PROTO_MAX_MESSAGE_AUTH + ENVELOPE_MAX);
 	cfg->max_message = PROTO_MAX_MESSAGE_AUTH + ENVELOPE_MAX;
@@ -236,7 +261,7 @@ int bulwark_session_poll(struct bulwark_session *s, int timeout_ms)
 		rc = transport_recv(s->t, wait, &msg, &len);
 		if (rc == BULWARK_ERR_TIMEOUT)
 			return 0;
-		if (rc != 0 || (rc = decode(msg, len, &m)) != 0 ||
+		if (rc != 0 || (rc = decode(s, msg, len, &m)) != 0 ||
 		    (rc = unsolicited(s, &m)) != 0)
 			return rc;
 	}

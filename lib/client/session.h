@@ -29,6 +29,7 @@ struct bulwark_session {
 	/* from HELLO */
 	bool authenticated;
 	uint32_t max_message; /* the server's limit for our messages */
+	size_t read_max;      /* the body of a message from the server */
 	char server_name[BULWARK_MAX_SERVER_NAME + 1];
 	char software[PROTO_MAX_SOFTWARE + 1];
 	struct bw_writer body; /* the body of the next request */

@@ -237,6 +237,11 @@ int transport_recv(struct transport *t, int timeout_ms, const uint8_t **msg,
 								 : rc;
 }
 
+void transport_set_max_message(struct transport *t, size_t max)
+{
+	wsc_set_max_message(&t->ws, max);
+}
+
 int transport_fd(const struct transport *t)
 {
 	return t->fd;

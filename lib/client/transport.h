@@ -57,6 +57,8 @@ int transport_recv(struct transport *t, int timeout_ms, const uint8_t **msg,
 		   size_t *len);
 
 int transport_fd(const struct transport *t);
+/* Accept messages of up to max bytes from the server from now on. */
+void transport_set_max_message(struct transport *t, size_t max);
 /* The TLS session: for the exporter and the server's certificates. */
 SSL *transport_ssl(const struct transport *t);
 /* The server's close code and reason (0 and "" if it sent none). */

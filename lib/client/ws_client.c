@@ -76,6 +76,13 @@ int wsc_init(struct wsc *w, wsc_read_fn read, void *io, size_t max_message)
 		       : BW_ERR_NOMEM;
 }
 
+void wsc_set_max_message(struct wsc *w, size_t max)
+{
+	w->max_message = max;
+	bw_writer_set_max(&w->msg, max);
+	bw_writer_set_max(&w->out, max + WSC_OUT_SLACK);
+}
+
 void wsc_clear(struct wsc *w)
 {
 	if (w->frames != NULL)

@@ -97,6 +97,8 @@ int wsc_upgrade_read(struct wsc *w);
  * WSC_AGAIN, BULWARK_ERR_CLOSED once the server has closed (w->close_code,
  * w->close_reason), or another error, after which the connection is done. */
 int wsc_recv(struct wsc *w, const uint8_t **msg, size_t *len);
+/* Accept messages of up to max bytes from now on. */
+void wsc_set_max_message(struct wsc *w, size_t max);
 /* Queue one binary message, unfragmented. */
 int wsc_send(struct wsc *w, const uint8_t *p, size_t n);
 /* Queue a close frame (once). */

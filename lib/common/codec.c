@@ -228,6 +228,12 @@ void bw_writer_init(struct bw_writer *w, size_t max)
 	w->max = max ? max : BW_WRITER_DEFAULT_MAX;
 }
 
+void bw_writer_set_max(struct bw_writer *w, size_t max)
+{
+	if (!w->fixed && max >= w->len)
+		w->max = max;
+}
+
 void bw_writer_init_fixed(struct bw_writer *w, uint8_t *buf, size_t cap)
 {
 	memset(w, 0, sizeof(*w));

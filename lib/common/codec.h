@@ -83,6 +83,8 @@ struct bw_writer {
 void bw_writer_init(struct bw_writer *w, size_t max);
 /* A writer over buf[0..cap), which it never reallocates. */
 void bw_writer_init_fixed(struct bw_writer *w, uint8_t *buf, size_t cap);
+/* Change a growable writer's limit (what it holds stays). */
+void bw_writer_set_max(struct bw_writer *w, size_t max);
 /* Wipe and release a growable writer's buffer. */
 void bw_writer_free(struct bw_writer *w);
 /* Forget the contents but keep the allocation (for reuse in loops). */

@@ -164,6 +164,28 @@ static int cmd_send(char **argv)
 	return done(&d, rc, "send");
 }
 
+/* One text message of argv[3] bytes: above the protocol's default limit
+ * when the server allows it. */
+static int cmd_send_big(char **argv)
+{
+	long n = atol(argv[3]);
+	struct tc_device d;
+	uint64_t seq = 0;
+	char *text;
+	int rc;
+
+	if (n <= 0 || (text = malloc((size_t)n + 1)) == NULL)
+		return -1;
+	memset(text, 'b', (size_t)n);
+	text[n] = '\0';
+	tc_open(argv[0], argv[1], &d);
+	if ((rc = tc_pump(&d, 10000, true)) == 0 &&
+	    (rc = tc_send_text(&d, argv[2], text, &seq)) == 0)
+		printf("sent %llu big %ld\n", (unsigned long long)seq, n);
+	free(text);
+	return done(&d, rc, "send-big");
+}
+
 static int cmd_recv(int argc, char **argv)
 {
 	int extra = argc > 2 ? atoi(argv[2]) : 0;
@@ -418,6 +440,8 @@ int tc_ds_main(int argc, char **argv)
 		return cmd_add(argc, argv);
 	if (strcmp(cmd, "ds-send") == 0 && argc == 5)
 		return cmd_send(argv);
+	if (strcmp(cmd, "ds-send-big") == 0 && argc == 4)
+		return cmd_send_big(argv);
 	if (strcmp(cmd, "ds-recv") == 0 && (argc == 2 || argc == 3))
 		return cmd_recv(argc, argv);
 	if (strcmp(cmd, "ds-commit") == 0 && argc == 3)

@@ -24,6 +24,7 @@ TUNING = TEST_TUNING + """
 max_key_packages = 40
 key_package_low_water = 3
 purge_interval = 1h
+max_message_size = 4M
 """
 
 
@@ -171,6 +172,21 @@ def backlog(org, dev):
     tc(org, "ds-recv", org.address, dev["bob-1"])
 
 
+def large_message(org, dev):
+    size = 2 * 1024 * 1024
+    out = tc(org, "ds-send-big", org.address, dev["alice-1"], "team",
+             str(size))
+    check("big %d" % size in out, "alice sends a 2 MiB message (the "
+          "server's max_message_size is 4 MiB)")
+    for label in ("bob-1", "carol-1"):
+        out = tc(org, "ds-recv", org.address, dev[label])
+        got = [t for _, t in recv_lines(out, "team")]
+        check(len(got) == 1 and got[0] == "b" * size,
+              "%s reads it: a device follows the server's limit, above "
+              "the protocol's 1 MiB default" % label)
+    tc(org, "ds-recv", org.address, dev["alice-1"])
+
+
 def idempotency(org, dev):
     out = tc(org, "ds-idem", org.address, dev["bob-1"], "team")
     check("retry 0" in out and "other content 16" in out,
@@ -305,6 +321,7 @@ def main_test(args):
         key_packages(org, dev, ids)
         group_flow(org, dev)
         backlog(org, dev)
+        large_message(org, dev)
         idempotency(org, dev)
         race(org, dev)
         revocation(org, dev, ids)
