@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "errors.h"
+#include "lat_trace.h"
 #include "mailbox.h"
 
 int mailbox_init(struct mailbox *mb)
@@ -37,6 +38,7 @@ void mailbox_post(struct mailbox *mb, struct mail *m)
 	int was_empty;
 
 	m->next = NULL;
+	m->lat_posted = LAT_NOW();
 	pthread_mutex_lock(&mb->lock);
 	was_empty = mb->head == NULL;
 	*mb->tail = m;
@@ -64,6 +66,7 @@ void mailbox_drain(struct mailbox *mb, void *receiver)
 	pthread_mutex_unlock(&mb->lock);
 	for (; m != NULL; m = next) {
 		next = m->next; /* fn may free m */
+		LAT_ADD(LAT_MAIL, m->lat_posted, LAT_NOW());
 		m->fn(m, receiver);
 	}
 }

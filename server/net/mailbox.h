@@ -11,6 +11,7 @@
 #define BWD_MAILBOX_H
 
 #include <pthread.h>
+#include <stdint.h>
 
 struct mail;
 typedef void (*mail_fn)(struct mail *m, void *receiver);
@@ -18,6 +19,7 @@ typedef void (*mail_fn)(struct mail *m, void *receiver);
 struct mail {
 	struct mail *next;
 	mail_fn fn;
+	uint64_t lat_posted; /* lat_trace.h (zero without BULWARK_LAT_TRACE) */
 };
 
 struct mailbox {

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "errors.h"
+#include "lat_trace.h"
 #include "log.h"
 #include "worker.h"
 #include "ws.h"
@@ -333,17 +334,21 @@ static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
 	struct epoll_event ev[MAX_EVENTS];
+	uint64_t mail_run;
 	int n;
 
 	while (!finished(w)) {
 		n = epoll_wait(w->epfd, ev, MAX_EVENTS, w->nready ? 0 : 1000);
+		mail_run = 0;
 		for (int i = 0; i < n; i++) {
 			void *tag = ev[i].data.ptr;
 
 			if (tag == &tag_listen)
 				on_listen(w);
-			else if (tag == &tag_inbox)
+			else if (tag == &tag_inbox) {
+				mail_run = LAT_NOW();
 				mailbox_drain(&w->inbox, w);
+			}
 			else if (tag == &tag_timer)
 				on_tick(w);
 			else
@@ -353,6 +358,8 @@ static void *worker_main(void *arg)
 		if (w->stopping && w->lfd >= 0)
 			close_all(w);
 		flush_dirty(w);
+		if (mail_run != 0)
+			LAT_ADD(LAT_FLUSH, mail_run, LAT_NOW());
 		reap(w);
 	}
 	return NULL;

@@ -96,8 +96,8 @@ struct store_ops {
 	/* Group commit off the store thread (store_queue.h). defer_sync:
 	 * from now on a commit does not wait for the disk (NULL: commits
 	 * are durable by themselves). sync: make every transaction
-	 * committed so far durable; called from the queue's sync thread
-	 * while the store thread goes on. */
+	 * committed so far durable; called from the queue's sync threads,
+	 * two of them possibly at once, while the store thread goes on. */
 	int (*defer_sync)(struct store *s);
 	int (*sync)(struct store *s);
 

@@ -21,8 +21,10 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <sys/prctl.h>
 
 #include "errors.h"
+#include "lat_trace.h"
 #include "log.h"
 #include "store_sqlite_int.h"
 
@@ -47,7 +49,9 @@ static void *run(void *arg)
 {
 	struct sq_checkpointer *c = arg;
 	int wal = 0, copied = 0;
+	uint64_t start;
 
+	prctl(PR_SET_NAME, "bwd-checkpoint");
 	pthread_mutex_lock(&c->lock);
 	for (;;) {
 		while (!c->due && !c->stop)
@@ -56,11 +60,13 @@ static void *run(void *arg)
 			break;
 		c->due = false;
 		pthread_mutex_unlock(&c->lock);
+		start = LAT_NOW();
 		if (sqlite3_wal_checkpoint_v2(c->db, "main",
 					      SQLITE_CHECKPOINT_PASSIVE, &wal,
 					      &copied) != SQLITE_OK)
 			log_warn("store: checkpoint failed: %s",
 				 sqlite3_errmsg(c->db));
+		LAT_ADD(LAT_CHECKPOINT, start, LAT_NOW());
 		pthread_mutex_lock(&c->lock);
 	}
 	pthread_mutex_unlock(&c->lock);
@@ -88,14 +94,17 @@ void sq_checkpoint_restart(struct store_sqlite *q)
 {
 	struct sq_checkpointer *c = q->checkpointer;
 	int wal = 0, copied = 0;
+	uint64_t start;
 
 	if (c == NULL || c->wal_pages < RESTART_PAGES)
 		return;
+	start = LAT_NOW();
 	/* Busy when the other connection is checkpointing: next time. */
 	if (sqlite3_wal_checkpoint_v2(q->db, "main", SQLITE_CHECKPOINT_PASSIVE,
 				      &wal, &copied) == SQLITE_OK &&
 	    wal == copied)
 		c->wal_pages = 0;
+	LAT_ADD(LAT_RESTART, start, LAT_NOW());
 }
 
 static int open_db(const char *path, sqlite3 **db)

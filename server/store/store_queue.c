@@ -1,32 +1,48 @@
-/* store_queue.c - the store thread, its job queue, and the sync thread
- * that makes its commits durable before anyone hears of them. */
+/* store_queue.c - the store thread, its job queue, and the sync threads
+ * that make its commits durable before anyone hears of them. */
 #include <errno.h>
 #include <stdlib.h>
+#include <sys/prctl.h>
 #include <time.h>
 
 #include "errors.h"
+#include "lat_trace.h"
 #include "log.h"
 #include "store_queue.h"
+
+/* Sync threads: a commit that arrives while one sync runs starts its own
+ * at once on the other instead of waiting for the first to end and then
+ * for its own (docs/benchmarks.md, "Scenario A′"). An fdatasync covers
+ * every write made before it began, whatever other syncs of the file are
+ * running, so syncs may overlap and end in any order. */
+#define SYNC_THREADS 2
 
 /* What the store thread finished, in order, waiting to be durable. */
 struct finished {
 	struct finished *next;
+	uint64_t seq; /* hand-over order, from 1 */
 	struct store_job *jobs;
 	bool batch;   /* deliver what the hook took */
 	void *taken;
 	struct storeq_hooks hooks;
+	uint64_t lat_committed; /* lat_trace.h */
 };
 
 struct storeq {
-	pthread_t thread, syncer;
+	pthread_t thread, syncers[SYNC_THREADS];
 	pthread_mutex_t lock;
 	pthread_cond_t wake;  /* jobs waiting, or stop */
 	pthread_cond_t done;  /* a synchronous job finished */
 	pthread_cond_t to_sync; /* finished work waiting, or stop */
 	struct store_job *head, **tail;
-	struct finished *fin_head, **fin_tail;
+	struct finished *fin_head, **fin_tail; /* not yet finished */
+	/* Of the finished records' seqs: the last handed over, the last a
+	 * started sync covers, the last a completed sync covers. */
+	uint64_t handed, claimed, durable;
+	unsigned in_flight; /* syncs running */
+	bool finishing;     /* a sync thread is finishing what is durable */
 	bool stopping, sync_stopping;
-	bool syncing; /* the sync thread has work out of fin_head */
+	uint64_t lat_sync_start, lat_sync_end; /* the last sync to complete */
 	struct store *store;
 	struct storeq_hooks hooks; /* set by storeq_set_hooks, under lock */
 	struct storeq_hooks now;   /* the store thread's copy of them */
@@ -76,12 +92,20 @@ static void sync_store(struct storeq *q)
 	abort();
 }
 
-static void finish_all(struct storeq *q, struct finished *f)
+/* sync_start and sync_end: the sync that covered f (lat_trace.h). */
+static void finish_all(struct storeq *q, struct finished *f,
+		       uint64_t sync_start, uint64_t sync_end)
 {
 	struct store_job *job, *next;
 
 	for (job = f->jobs; job != NULL; job = next) {
 		next = job->next; /* finish_job hands job back */
+		LAT_ADD(LAT_QUEUED, job->lat_submitted, job->lat_taken);
+		LAT_ADD(LAT_RUN, job->lat_taken, f->lat_committed);
+		LAT_ADD(LAT_TO_SYNC, f->lat_committed, sync_start);
+		LAT_ADD(LAT_FSYNC, sync_start, sync_end);
+		LAT_ADD(LAT_FINISH, sync_end, LAT_NOW());
+		LAT_ADD(LAT_SERVER, job->lat_submitted, LAT_NOW());
 		finish_job(q, job);
 	}
 	if (f->batch && f->hooks.deliver != NULL)
@@ -94,22 +118,27 @@ static void hand_over(struct storeq *q, struct store_job *jobs, bool batch,
 		      void *taken)
 {
 	struct finished *f = calloc(1, sizeof(*f));
+	uint64_t committed = LAT_NOW(), sync_start;
 
 	if (f == NULL) {
 		struct finished here = { .jobs = jobs, .batch = batch,
-					 .taken = taken, .hooks = q->now };
+					 .taken = taken, .hooks = q->now,
+					 .lat_committed = committed };
 
 		pthread_mutex_lock(&q->lock);
-		while (q->fin_head != NULL || q->syncing) /* keep the order */
+		while (q->fin_head != NULL || q->in_flight > 0 ||
+		       q->finishing) /* keep the order */
 			pthread_cond_wait(&q->done, &q->lock);
 		pthread_mutex_unlock(&q->lock);
+		sync_start = LAT_NOW();
 		sync_store(q);
-		finish_all(q, &here);
+		finish_all(q, &here, sync_start, LAT_NOW());
 		return;
 	}
 	*f = (struct finished){ .jobs = jobs, .batch = batch, .taken = taken,
-				.hooks = q->now };
+				.hooks = q->now, .lat_committed = committed };
 	pthread_mutex_lock(&q->lock);
+	f->seq = ++q->handed;
 	*q->fin_tail = f;
 	q->fin_tail = &f->next;
 	pthread_cond_signal(&q->to_sync);
@@ -124,12 +153,15 @@ static void batch_close(struct storeq *q, struct batch *b)
 	struct store_job *job;
 	void *taken = NULL;
 	int rc = b->rc;
+	uint64_t commit;
 
 	if (!b->open)
 		return;
+	commit = LAT_NOW();
 	if (rc == 0 && (rc = store_commit(q->store)) != 0)
 		log_error("store: a batch of %u failed to commit: %s", b->n,
 			  bwd_strerror(rc));
+	LAT_ADD(LAT_COMMIT, commit, LAT_NOW());
 	if (rc != 0) {
 		store_rollback(q->store);
 		for (job = b->head; job != NULL; job = job->next)
@@ -137,6 +169,7 @@ static void batch_close(struct storeq *q, struct batch *b)
 	}
 	if (q->now.after_batch != NULL)
 		taken = q->now.after_batch(q->now.arg, rc);
+	LAT_COUNT(LAT_BATCH_JOBS, b->n);
 	hand_over(q, b->head, true, taken);
 	*b = (struct batch){ .tail = &b->head };
 }
@@ -149,8 +182,12 @@ static void batch_run(struct storeq *q, struct batch *b, struct store_job *job)
 	if (!b->open) {
 		b->open = true;
 		b->rc = store_begin(s);
-		if (b->rc == 0 && s->ops->in_batch != NULL)
+		if (b->rc == 0 && s->ops->in_batch != NULL) {
+			uint64_t fold = LAT_NOW();
+
 			s->ops->in_batch(s);
+			LAT_ADD(LAT_FOLD, fold, LAT_NOW());
+		}
 	}
 	if (b->rc == 0 && (job->rc = s->ops->savepoint(s)) == 0) {
 		if ((job->rc = job->run(s, job)) != 0)
@@ -169,9 +206,11 @@ static void run_jobs(struct storeq *q, struct store_job *job)
 {
 	struct batch b = { .tail = &b.head };
 	struct store_job *next;
+	uint64_t taken = LAT_NOW();
 
 	for (; job != NULL; job = next) {
 		next = job->next; /* finish_job hands job back */
+		job->lat_taken = taken;
 		if (job->batched) {
 			batch_run(q, &b, job);
 			continue;
@@ -212,6 +251,7 @@ static void *store_thread(void *arg)
 	struct storeq *q = arg;
 	struct store_job *job;
 
+	prctl(PR_SET_NAME, "bwd-store"); /* for top, perf and gdb */
 	pthread_mutex_lock(&q->lock);
 	for (;;) {
 		wait_for_work(q);
@@ -232,32 +272,69 @@ static void *store_thread(void *arg)
 	return NULL;
 }
 
-/* Take everything finished so far, sync once for all of it, then
- * finish it in order. */
+/* Finish, in order, every record a completed sync covers; lock held.
+ * One thread at a time: the others only advance q->durable, which the
+ * loop picks up before it lets go. */
+static void finish_durable(struct storeq *q)
+{
+	struct finished *f, *next, **end;
+	uint64_t jobs, sync_start, sync_end;
+
+	q->finishing = true;
+	while (q->fin_head != NULL && q->fin_head->seq <= q->durable) {
+		f = q->fin_head;
+		for (end = &f->next; *end != NULL && (*end)->seq <= q->durable;)
+			end = &(*end)->next;
+		q->fin_head = *end;
+		*end = NULL;
+		if (q->fin_head == NULL)
+			q->fin_tail = &q->fin_head;
+		sync_start = q->lat_sync_start;
+		sync_end = q->lat_sync_end;
+		pthread_mutex_unlock(&q->lock);
+		for (jobs = 0; f != NULL; f = next) {
+			next = f->next;
+#ifdef BULWARK_LAT_TRACE
+			for (struct store_job *j = f->jobs; j != NULL; j = j->next)
+				jobs++;
+#endif
+			finish_all(q, f, sync_start, sync_end);
+			free(f);
+		}
+		LAT_COUNT(LAT_SYNC_JOBS, jobs);
+		pthread_mutex_lock(&q->lock);
+	}
+	q->finishing = false;
+}
+
+/* Claim everything handed over and not yet covered, sync once for all of
+ * it, then finish what is durable in order. */
 static void *sync_thread(void *arg)
 {
 	struct storeq *q = arg;
-	struct finished *f, *next;
+	uint64_t target, sync_start;
 
+	prctl(PR_SET_NAME, "bwd-sync");
 	pthread_mutex_lock(&q->lock);
 	for (;;) {
-		while (q->fin_head == NULL && !q->sync_stopping)
+		while (q->claimed == q->handed && !q->sync_stopping)
 			pthread_cond_wait(&q->to_sync, &q->lock);
-		if (q->fin_head == NULL)
-			break; /* stopping, and nothing left */
-		f = q->fin_head;
-		q->fin_head = NULL;
-		q->fin_tail = &q->fin_head;
-		q->syncing = true;
+		if (q->claimed == q->handed)
+			break; /* stopping, and nothing left to sync */
+		target = q->claimed = q->handed;
+		q->in_flight++;
 		pthread_mutex_unlock(&q->lock);
+		sync_start = LAT_NOW();
 		sync_store(q);
-		for (; f != NULL; f = next) {
-			next = f->next;
-			finish_all(q, f);
-			free(f);
-		}
 		pthread_mutex_lock(&q->lock);
-		q->syncing = false;
+		q->in_flight--;
+		if (target > q->durable) {
+			q->durable = target;
+			q->lat_sync_start = sync_start;
+			q->lat_sync_end = LAT_NOW();
+		}
+		if (!q->finishing)
+			finish_durable(q);
 		pthread_cond_broadcast(&q->done); /* hand_over's fallback */
 	}
 	pthread_mutex_unlock(&q->lock);
@@ -273,9 +350,21 @@ static void storeq_free(struct storeq *q)
 	free(q);
 }
 
+/* Stop the first n sync threads once nothing is left to sync. */
+static void stop_syncers(struct storeq *q, unsigned n)
+{
+	pthread_mutex_lock(&q->lock);
+	q->sync_stopping = true;
+	pthread_cond_broadcast(&q->to_sync);
+	pthread_mutex_unlock(&q->lock);
+	for (unsigned i = 0; i < n; i++)
+		pthread_join(q->syncers[i], NULL);
+}
+
 int storeq_start(struct store *s, struct storeq **out)
 {
 	struct storeq *q;
+	unsigned started;
 	int rc;
 
 	*out = NULL;
@@ -292,16 +381,13 @@ int storeq_start(struct store *s, struct storeq **out)
 		storeq_free(q);
 		return rc;
 	}
-	if (pthread_create(&q->syncer, NULL, sync_thread, q) != 0) {
-		storeq_free(q);
-		return BWD_ERR_SYSTEM;
-	}
-	if (pthread_create(&q->thread, NULL, store_thread, q) != 0) {
-		pthread_mutex_lock(&q->lock);
-		q->sync_stopping = true;
-		pthread_cond_signal(&q->to_sync);
-		pthread_mutex_unlock(&q->lock);
-		pthread_join(q->syncer, NULL);
+	for (started = 0; started < SYNC_THREADS; started++)
+		if (pthread_create(&q->syncers[started], NULL, sync_thread,
+				   q) != 0)
+			break;
+	if (started < SYNC_THREADS ||
+	    pthread_create(&q->thread, NULL, store_thread, q) != 0) {
+		stop_syncers(q, started);
 		storeq_free(q);
 		return BWD_ERR_SYSTEM;
 	}
@@ -314,6 +400,7 @@ static int enqueue(struct storeq *q, struct store_job *job)
 	job->next = NULL;
 	job->done = false;
 	job->rc = 0;
+	job->lat_submitted = LAT_NOW();
 	pthread_mutex_lock(&q->lock);
 	if (q->stopping) {
 		pthread_mutex_unlock(&q->lock);
@@ -363,12 +450,9 @@ void storeq_stop(struct storeq *q)
 	pthread_mutex_unlock(&q->lock);
 	pthread_join(q->thread, NULL);
 	/* Then what it finished: synced and answered before the close. */
-	pthread_mutex_lock(&q->lock);
-	q->sync_stopping = true;
-	pthread_cond_signal(&q->to_sync);
-	pthread_mutex_unlock(&q->lock);
-	pthread_join(q->syncer, NULL);
+	stop_syncers(q, SYNC_THREADS);
 	store_close(q->store);
 	storeq_free(q);
 	log_info("store: closed");
+	LAT_REPORT();
 }

@@ -14,18 +14,21 @@
  * batch is committed.
  *
  * Group commit: the commit does not wait for the disk (store_ops.
- * defer_sync). The store thread hands what it finished, in order, to a
- * sync thread and goes on with the next batch; the sync thread makes
- * everything committed so far durable with one sync (store_ops.sync) -
- * covering every batch committed meanwhile - and only then finishes the
- * jobs (replies) and delivers what each batch's hook took (pushes), in
- * the order the store thread finished them. So no reply or push leaves
- * before what it reports is durable, and the disk's latency is off the
- * store thread's path.
+ * defer_sync). The store thread hands what it finished, in order, to the
+ * sync threads and goes on with the next batch; an idle sync thread
+ * makes everything committed so far durable with one sync (store_ops.
+ * sync) - covering every batch committed meanwhile - and only then
+ * finishes the jobs (replies) and delivers what each batch's hook took
+ * (pushes), in the order the store thread finished them. Two sync
+ * threads: what is committed while one sync runs starts the next at once
+ * on the other (syncs overlap; whichever ends covers everything handed
+ * over before it began). So no reply or push leaves before what it
+ * reports is durable, and the disk's latency is off the store thread's
+ * path.
  *
  *   store thread:  take all -> BEGIN, SAVEPOINT job1 ... jobN, COMMIT
  *                  -> taken = hooks.after_batch(rc) -> hand over
- *   sync thread:   sync -> finish job1..jobN (replies)
+ *   sync threads:  sync -> finish job1..jobN (replies), in order
  *                  -> hooks.deliver(taken)
  */
 #ifndef BWD_STORE_QUEUE_H
@@ -33,6 +36,7 @@
 
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "mailbox.h"
 #include "store.h"
@@ -51,6 +55,8 @@ struct store_job {
 	void (*release)(struct store_job *job);
 	bool batched; /* runs in the shared transaction (above) */
 	bool done;
+	/* lat_trace.h's stamps (zero unless built with BULWARK_LAT_TRACE) */
+	uint64_t lat_submitted, lat_taken;
 };
 
 /* What the queue calls besides jobs. */
@@ -60,7 +66,7 @@ struct storeq_hooks {
 	 * what deliver() gets once the batch is durable, after its jobs
 	 * were finished (NULL: nothing). */
 	void *(*after_batch)(void *arg, int rc);
-	/* Sync thread: hand out what after_batch took. */
+	/* A sync thread (one at a time): hand out what after_batch took. */
 	void (*deliver)(void *arg, void *taken);
 	/* About once a second, between batches (periodic work). */
 	void (*tick)(void *arg, struct store *s);

@@ -286,25 +286,28 @@ static void sq_in_batch(struct store *s)
 /* A commit appends its frames to the WAL and no longer syncs it
  * (synchronous=NORMAL: still synced before every checkpoint copies
  * frames, so the database file never holds what the WAL may lose);
- * sq_sync does, for every commit so far at once. */
+ * sq_sync does, for every commit so far at once. The WAL exists once the
+ * store is open (its first read created it) and lives until the last
+ * connection closes, so its descriptor is opened here, once, before any
+ * sync thread can use it. */
 static int sq_defer_sync(struct store *s)
-{
-	return sqlite3_exec(impl(s)->db, "PRAGMA synchronous = NORMAL", NULL,
-			    NULL, NULL) == SQLITE_OK
-		       ? 0
-		       : BWD_ERR_STORE;
-}
-
-/* The sync thread's: fdatasync on the WAL reaches every frame written
- * through SQLite's own descriptor (the same file). */
-static int sq_sync(struct store *s)
 {
 	struct store_sqlite *q = impl(s);
 
 	if (q->wal_fd < 0 &&
 	    (q->wal_fd = open(q->wal_path, O_RDWR | O_CLOEXEC)) < 0)
 		return BWD_ERR_STORE;
-	return fdatasync(q->wal_fd) == 0 ? 0 : BWD_ERR_STORE;
+	return sqlite3_exec(q->db, "PRAGMA synchronous = NORMAL", NULL, NULL,
+			    NULL) == SQLITE_OK
+		       ? 0
+		       : BWD_ERR_STORE;
+}
+
+/* The sync threads': fdatasync on the WAL reaches every frame written
+ * through SQLite's own descriptor (the same file) before it began. */
+static int sq_sync(struct store *s)
+{
+	return fdatasync(impl(s)->wal_fd) == 0 ? 0 : BWD_ERR_STORE;
 }
 
 static int sq_savepoint(struct store *s)
