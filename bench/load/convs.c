@@ -155,6 +155,48 @@ bool member_own_take(struct member *m, uint64_t seq)
 	return true;
 }
 
+static void own_pop(struct member *m)
+{
+	m->own_head = (uint8_t)((m->own_head + 1) % LG_OWN_MAX);
+	m->own_n--;
+}
+
+/* Own seqs right after last_seq are had: the member moves past them. */
+static void own_pass(struct member *m)
+{
+	while (m->own_n > 0 && m->own[m->own_head] == m->last_seq + 1) {
+		m->last_seq++;
+		own_pop(m);
+	}
+}
+
+void member_own_sent(struct member *m, uint64_t seq)
+{
+	uint64_t tail = m->own_n > 0
+		? m->own[(m->own_head + m->own_n - 1) % LG_OWN_MAX] : 0;
+
+	if (seq <= m->last_seq || seq <= tail)
+		return; /* a retry's original seq, had already */
+	member_own_push(m, seq);
+	own_pass(m);
+}
+
+uint64_t member_seq_take(struct member *m, uint64_t seq, bool *own)
+{
+	uint64_t gaps = seq - m->last_seq - 1;
+
+	while (m->own_n > 0 && m->own[m->own_head] < seq) {
+		gaps--; /* its own: not pushed to it */
+		own_pop(m);
+	}
+	*own = m->own_n > 0 && m->own[m->own_head] == seq;
+	if (*own)
+		own_pop(m);
+	m->last_seq = seq;
+	own_pass(m);
+	return gaps;
+}
+
 /* ---- group ids ---- */
 
 static uint32_t gid_hash(const uint8_t *gid)

@@ -48,6 +48,16 @@ struct member *convs_member(const struct conv *c, const struct dev *d);
 bool member_own_push(struct member *m, uint64_t seq);
 /* Is seq the echo due next? (taken off the list if so) */
 bool member_own_take(struct member *m, uint64_t seq);
+/* A member's own application message was accepted with seq. The server
+ * does not push it back (docs/protocol.md, "Delivery"): it is had at once
+ * when the member had every seq before it, else once the deliveries
+ * reach it. */
+void member_own_sent(struct member *m, uint64_t seq);
+/* A delivery of seq (> last_seq): last_seq moves to it and past the own
+ * seqs right after it; *own tells it was the member's own (the backlog of
+ * one that was behind); returns how many seqs before it are neither
+ * delivered nor own. */
+uint64_t member_seq_take(struct member *m, uint64_t seq, bool *own);
 
 /* The 1:1 conversation of devices a and b (NULL if none). */
 struct conv *convs_pair(const struct lg *g, uint32_t a, uint32_t b);

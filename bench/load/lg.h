@@ -130,8 +130,9 @@ struct member {
 	uint32_t hdr_off;    /* where the header goes in tmpl */
 	uint32_t order;      /* messages this member sent */
 	uint32_t order_in;   /* 1:1: the other member's last order taken */
-	/* seqs of own messages whose echo is still due (the server returns a
-	 * member's messages to it after their response) */
+	/* seqs of own messages still due: a commit's echo (setup), or an
+	 * application message, which the server does not push back, until
+	 * last_seq reaches it */
 	uint64_t own[LG_OWN_MAX];
 	uint8_t own_head, own_n;
 	bool ack_queued;     /* on its connection's acknowledgement list */

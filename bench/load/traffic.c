@@ -204,7 +204,7 @@ static void on_response(struct lg *g, struct dev *d, const struct proto_msg *m)
 	mb = convs_member(&g->convs[r->conv], d);
 	/* responses may come out of send order after a resend: the order of
 	 * the seqs they give is checked by the verdict */
-	member_own_push(mb, seq.seq);
+	member_own_sent(mb, seq.seq);
 	if (T.h->accepted != NULL)
 		T.h->accepted(g, gid, r);
 }
@@ -301,6 +301,7 @@ static void on_deliver(struct lg *g, struct dev *d,
 	struct member *mb;
 	struct conv *c;
 	struct lg_hdr h;
+	bool own;
 	int rc;
 
 	if (m->group_id.n == 0) { /* a Welcome: nothing the runs make */
@@ -319,12 +320,13 @@ static void on_deliver(struct lg *g, struct dev *d,
 		conn_ack_later(g, &d->conn, mb);
 		return;
 	}
-	if (m->seq > mb->last_seq + 1)
-		g->st.gaps += m->seq - mb->last_seq - 1;
-	mb->last_seq = m->seq;
-	mb->ack_seq = m->seq;
+	g->st.gaps += member_seq_take(mb, m->seq, &own);
+	/* own messages passed over included: the server's cursor moves past
+	 * those it could not (it does so only for a member that had all
+	 * before them) */
+	mb->ack_seq = mb->last_seq;
 	conn_ack_later(g, &d->conn, mb);
-	if (member_own_take(mb, m->seq)) {
+	if (own) {
 		g->st.echoes++;
 		return;
 	}

@@ -17,9 +17,10 @@
  * redeliveries, which are counted; each message is then accounted by its
  * header: stale (another run), misrouted, misordered (a sender's messages
  * out of its order), duplicated (more deliveries than recipients), and
- * its latency from the send time. A device's own messages come back to it
- * (after their response) and are recognised as echoes. Every delivery is
- * acknowledged within cfg.ack_ms.
+ * its latency from the send time. A device's own application messages
+ * are not pushed back to it: the seq of the response counts as had
+ * (convs.h, member_own_sent); one that comes in a backlog anyway is an
+ * echo. Every delivery is acknowledged within cfg.ack_ms.
  */
 #ifndef LG_TRAFFIC_H
 #define LG_TRAFFIC_H

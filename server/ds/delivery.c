@@ -540,7 +540,7 @@ static int install_commit(struct ds *ds, struct ds_group *g,
 	if ((rc = bw_bytes_set(&g->group_info, req->group_info.p,
 			       req->group_info.n)) != 0 ||
 	    (rc = ds_push_leaves(ds, g->leaves, g->n_leaves,
-				 cs->commit.msg)) != 0)
+				 cs->commit.msg, NULL)) != 0)
 		return rc;
 	free(g->leaves);
 	g->leaves = cs->leaves;
@@ -551,7 +551,7 @@ static int install_commit(struct ds *ds, struct ds_group *g,
 				    cs->welcomed[i].seq);
 	for (size_t i = 0; rc == 0 && i < cs->n_removes; i++)
 		rc = ds_push_leaves(ds, g->leaves, g->n_leaves,
-				    cs->removes[i].msg);
+				    cs->removes[i].msg, NULL);
 	return rc;
 }
 
@@ -703,12 +703,31 @@ static int reply_seq(struct ds_req *r, uint64_t seq)
 	return ds_reply_end(r, mark);
 }
 
+/* Stored: to the members' devices. An application message does not go
+ * back to the device that sent it: it deleted the key it used (RFC 9420
+ * §9.2, "Deletion Schedule"), and the response gives it the seq. Its
+ * cursor moves past the message instead if it had everything before. */
+static int deliver_message(struct ds *ds, struct store *s, struct ds_group *g,
+			   struct ds_device *sender, bool send,
+			   struct ds_msg *m)
+{
+	int rc;
+
+	if (!send)
+		return ds_push_leaves(ds, g->leaves, g->n_leaves, m, NULL);
+	if ((rc = s->ds->member_pass_own(s, g->gid, sender->id, m->seq)) !=
+	    0)
+		return rc;
+	return ds_push_leaves(ds, g->leaves, g->n_leaves, m, sender);
+}
+
 int ds_group_message(struct ds *ds, struct store *s, struct ds_req *r)
 {
 	bool send = r->m.type == PROTO_T_GROUP_SEND;
 	struct proto_group_message_req req;
 	const uint8_t *hash = r->hash; /* the worker made it */
 	struct appended a = { 0 };
+	struct ds_device *sender;
 	struct ds_group *g;
 	int rc;
 
@@ -716,7 +735,7 @@ int ds_group_message(struct ds *ds, struct store *s, struct ds_req *r)
 		return ds_refuse(r, PROTO_E_MALFORMED, NULL);
 	if ((rc = ds_group_find_named(ds, s, r, &req.group_id, &g)) != 0)
 		return rc;
-	if (!ds_group_has_device(g, r->who.id))
+	if ((sender = ds_group_device(g, r->who.id)) == NULL)
 		return ds_refuse(r, PROTO_E_NOT_MEMBER, NULL);
 	/* A proposal changes the view: look for a retry first. Messages
 	 * find theirs through the log's unique key below. */
@@ -737,7 +756,7 @@ int ds_group_message(struct ds *ds, struct store *s, struct ds_req *r)
 		if (!send)
 			rc = ds_group_save(s, g, NULL);
 		if (rc == 0)
-			rc = ds_push_leaves(ds, g->leaves, g->n_leaves, a.msg);
+			rc = deliver_message(ds, s, g, sender, send, a.msg);
 	}
 	ds_msg_unref(a.msg);
 	if (rc != 0) {
@@ -829,7 +848,7 @@ static int remove_from(struct ds *ds, struct store *s, struct ds_group *g,
 					&a)) != 0)
 			return rc;
 		g->last_seq++;
-		rc = ds_push_leaves(ds, g->leaves, g->n_leaves, a.msg);
+		rc = ds_push_leaves(ds, g->leaves, g->n_leaves, a.msg, NULL);
 		ds_msg_unref(a.msg);
 		if (rc != 0)
 			return rc;

@@ -272,6 +272,9 @@ int ds_leaves_read(struct ds *ds, struct mls_public_group *view,
 int ds_group_save(struct store *s, struct ds_group *g,
 		  const struct bw_bytes *group_info);
 const struct ds_leaf *ds_group_leaf(const struct ds_group *g, uint32_t leaf);
+/* The member device of that id (one of its leaves), or NULL. */
+struct ds_device *ds_group_device(const struct ds_group *g,
+				  const char *device);
 bool ds_group_has_device(const struct ds_group *g, const char *device);
 bool ds_group_has_user(const struct ds_group *g, const char *user);
 /* The device, known from now on (NULL without memory). */
@@ -292,11 +295,11 @@ int ds_group_list(struct ds *ds, struct store *s, struct ds_req *r);
 /* ---- queue.c ---- */
 int ds_queue_ack(struct ds *ds, struct store *s, struct ds_req *r);
 /* Push m (seq) to every live session of dev; of every member device of
- * g (each once); KP_LOW to a device. */
+ * g (each once) but except (NULL: none); KP_LOW to a device. */
 int ds_push_device(struct ds *ds, struct ds_device *dev, struct ds_msg *m,
 		   uint64_t seq);
 int ds_push_leaves(struct ds *ds, const struct ds_leaf *leaves, size_t n,
-		   struct ds_msg *m);
+		   struct ds_msg *m, const struct ds_device *except);
 int ds_push_kp_low(struct ds *ds, const char *device, uint32_t available);
 /* Around one job: its pushes are dropped again if it fails, since its
  * writes are undone. */

@@ -196,12 +196,18 @@ const struct ds_leaf *ds_group_leaf(const struct ds_group *g, uint32_t leaf)
 	return NULL;
 }
 
-bool ds_group_has_device(const struct ds_group *g, const char *device)
+struct ds_device *ds_group_device(const struct ds_group *g,
+				  const char *device)
 {
 	for (size_t i = 0; i < g->n_leaves; i++)
 		if (strcmp(g->leaves[i].dev->id, device) == 0)
-			return true;
-	return false;
+			return g->leaves[i].dev;
+	return NULL;
+}
+
+bool ds_group_has_device(const struct ds_group *g, const char *device)
+{
+	return ds_group_device(g, device) != NULL;
 }
 
 bool ds_group_has_user(const struct ds_group *g, const char *user)

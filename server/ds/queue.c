@@ -105,7 +105,7 @@ int ds_push_device(struct ds *ds, struct ds_device *dev, struct ds_msg *m,
 }
 
 int ds_push_leaves(struct ds *ds, const struct ds_leaf *leaves, size_t n,
-		   struct ds_msg *m)
+		   struct ds_msg *m, const struct ds_device *except)
 {
 	uint64_t stamp = ++ds->stamp;
 	int rc;
@@ -113,7 +113,7 @@ int ds_push_leaves(struct ds *ds, const struct ds_leaf *leaves, size_t n,
 	for (size_t i = 0; i < n; i++) {
 		struct ds_device *dev = leaves[i].dev;
 
-		if (dev->stamp == stamp || dev->live == NULL)
+		if (dev->stamp == stamp || dev->live == NULL || dev == except)
 			continue; /* a device with two leaves gets it once */
 		dev->stamp = stamp;
 		if ((rc = ds_push_device(ds, dev, m, m->seq)) != 0)

@@ -378,6 +378,8 @@ static void worker_free(struct worker *w)
 	mailbox_clear(&w->inbox);
 	if (w->ws_out != NULL)
 		wslay_frame_context_free(w->ws_out);
+	if (w->ws_spare != NULL)
+		wslay_frame_context_free(w->ws_spare);
 	bw_writer_free(&w->scratch);
 	bw_writer_free(&w->reply);
 	bw_writer_free(&w->sealed);

@@ -35,6 +35,11 @@ struct worker {
 	struct bw_writer scratch;
 	struct bw_writer reply; /* protocol messages are encoded here */
 	wslay_frame_context_ptr ws_out; /* frame encoder, writes to scratch */
+	/* Frame decoders read for ws_reading. One that an idle connection
+	 * gave back, with none of its bytes left in it, waits in ws_spare
+	 * for the next connection that reads (ws.c). */
+	wslay_frame_context_ptr ws_spare;
+	struct conn *ws_reading;
 	/* Records are protected into sealed, with the thread's contexts. */
 	struct bw_writer sealed;
 	struct tls_rec_ctx rec_ctx;

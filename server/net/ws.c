@@ -15,7 +15,8 @@
 
 static ssize_t recv_cb(uint8_t *buf, size_t len, int flags, void *user)
 {
-	struct conn *c = user;
+	struct worker *w = user;
+	struct conn *c = w->ws_reading;
 	size_t n;
 
 	(void)flags;
@@ -105,14 +106,35 @@ void ws_clear(struct conn *c)
 }
 
 /* An idle connection gives its decoder back: only when no frame is half
- * read and every byte fed to wslay belonged to a complete frame. */
+ * read and every byte fed to wslay belonged to a complete frame, so that
+ * wslay waits for a header with nothing buffered, as a new decoder does.
+ * The worker keeps one for the next connection that reads: a decoder is
+ * 4 KiB that calloc would zero at every readable event. */
 static void release_decoder(struct conn *c)
 {
+	struct worker *w = c->worker;
+
 	if (c->ws == NULL || c->in_frame || c->in_message ||
 	    c->early != NULL || c->ws_fed != c->ws_used)
 		return;
-	wslay_frame_context_free(c->ws);
+	if (w->ws_spare == NULL)
+		w->ws_spare = c->ws;
+	else
+		wslay_frame_context_free(c->ws);
 	c->ws = NULL;
+}
+
+static int take_decoder(struct conn *c)
+{
+	struct worker *w = c->worker;
+
+	if (c->ws != NULL)
+		return 0;
+	if (w->ws_spare == NULL)
+		return wslay_frame_context_init(&c->ws, &decoder_cbs, w);
+	c->ws = w->ws_spare;
+	w->ws_spare = NULL;
+	return 0;
 }
 
 static int frame_start(struct conn *c, const struct wslay_frame_iocb *f)
@@ -278,13 +300,13 @@ void ws_on_readable(struct conn *c)
 	for (int budget = WS_BUDGET; budget > 0; budget--) {
 		if (c->closed || c->paused || c->state != CONN_WS)
 			return;
-		if (c->ws == NULL &&
-		    wslay_frame_context_init(&c->ws, &decoder_cbs, c) != 0) {
+		if (take_decoder(c) != 0) {
 			conn_close(c, "out of memory");
 			return;
 		}
 		c->io = CONN_IO_OK;
 		memset(&f, 0, sizeof(f));
+		c->worker->ws_reading = c;
 		r = wslay_frame_recv(c->ws, &f);
 		if (r == WSLAY_ERR_WANT_READ) {
 			if (c->io == CONN_IO_EOF)

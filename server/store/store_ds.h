@@ -168,6 +168,13 @@ struct store_ds_ops {
 	 * device in the group. BWD_ERR_NOT_FOUND if it never was a member. */
 	int (*member_ack)(struct store *s, int64_t gid, const char *device,
 			  uint64_t seq);
+	/* The device's own application message seq, which it is not sent:
+	 * a cursor at seq - 1 moves to seq, as an acknowledgement would but
+	 * without a write of its own (a crash may forget it: the device
+	 * then receives its message again and passes over it); a cursor
+	 * behind stays. BWD_ERR_NOT_FOUND if it never was a member. */
+	int (*member_pass_own)(struct store *s, int64_t gid,
+			       const char *device, uint64_t seq);
 	/* Groups the device is a member of now, in gid order. */
 	int (*device_groups)(struct store *s, const char *device,
 			     store_gid_fn fn, void *arg);

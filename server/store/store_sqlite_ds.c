@@ -713,6 +713,21 @@ static int member_ack(struct store *s, int64_t gid, const char *device,
 	return sqi_ack_set(impl(s)->ix, a, seq, in_tx(s));
 }
 
+/* Only in memory: the fold writes the cursor to members with the others,
+ * in a batch's transaction, and the journal undoes it with the batch. */
+static int member_pass_own(struct store *s, int64_t gid, const char *device,
+			   uint64_t seq)
+{
+	struct sq_ack *a;
+	int rc;
+
+	if ((rc = cursor_of(s, gid, device, &a)) != 0)
+		return rc;
+	if (a->acked + 1 != seq)
+		return 0; /* behind: its backlog brings the message */
+	return sqi_ack_set(impl(s)->ix, a, seq, in_tx(s));
+}
+
 /* The cursor of a members row with what the index knows on top. */
 static uint64_t acked_now(struct store *s, int64_t gid, const char *device,
 			  uint64_t row)
@@ -1569,6 +1584,7 @@ const struct store_ds_ops sq_ds_ops = {
 	.member_join = member_join,
 	.member_leave = member_leave,
 	.member_ack = member_ack,
+	.member_pass_own = member_pass_own,
 	.device_groups = device_groups,
 	.user_groups = user_groups,
 	.welcome_add = welcome_add,

@@ -47,7 +47,8 @@ struct sq_glog {
 /* A device's cursor in a group, over all its membership intervals. */
 struct sq_ack {
 	int64_t gid;
-	uint64_t acked;   /* authoritative: members and the acks table */
+	uint64_t acked;   /* authoritative: members, the acks table and own
+			   * messages passed over (memory only) */
 	uint64_t stored;  /* as members.acked_seq has it (committed) */
 	uint64_t folding; /* written to members by the open transaction */
 	size_t pos;       /* in the index's list of cursors */

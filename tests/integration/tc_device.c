@@ -571,7 +571,9 @@ static void on_deliver(struct tc_device *d, const struct tc_push *p)
 		return;
 	}
 	gr->seen = dv.seq;
-	if (!own_has(gr, dv.seq))
+	if (own_has(gr, dv.seq))
+		d->own++;
+	else
 		process_group(d, gr, &dv);
 }
 

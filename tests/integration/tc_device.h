@@ -80,6 +80,7 @@ struct tc_device {
 	unsigned kp_low;      /* KP_LOW pushes seen */
 	unsigned received;    /* application messages shown */
 	unsigned duplicates;  /* deliveries of what was already handled */
+	unsigned own;         /* deliveries of its own application messages */
 	unsigned welcomes;    /* groups joined from a Welcome */
 	uint64_t last_status;
 };

@@ -8,7 +8,8 @@
  *   ds-claim ADDR DEV USER...             claim (prints each claim)
  *   ds-create ADDR DEV NAME               a new group
  *   ds-add ADDR DEV NAME USER...          add every device of the users
- *   ds-send ADDR DEV NAME PREFIX COUNT    COUNT messages "PREFIX i"
+ *   ds-send ADDR DEV NAME PREFIX COUNT [MS]  COUNT messages "PREFIX i"
+ *                                        (then what arrives within MS)
  *   ds-recv ADDR DEV [MS]                 backlog until SYNCED (+ MS)
  *   ds-commit ADDR DEV NAME               commit what is pending
  *   ds-race ADDR DEV1 DEV2 NAME           two commits in one epoch
@@ -146,9 +147,9 @@ static int cmd_add(int argc, char **argv)
 	return done(&d, rc, "add");
 }
 
-static int cmd_send(char **argv)
+static int cmd_send(int argc, char **argv)
 {
-	int count = atoi(argv[4]);
+	int count = atoi(argv[4]), listen = argc > 5 ? atoi(argv[5]) : 0;
 	struct tc_device d;
 	char text[256];
 	uint64_t seq = 0;
@@ -161,6 +162,8 @@ static int cmd_send(char **argv)
 		if ((rc = tc_send_text(&d, argv[2], text, &seq)) == 0)
 			printf("sent %llu %s\n", (unsigned long long)seq, text);
 	}
+	if (rc == 0 && listen > 0 && (rc = tc_pump(&d, listen, false)) == 0)
+		printf("listened received=%u own=%u\n", d.received, d.own);
 	return done(&d, rc, "send");
 }
 
@@ -197,8 +200,9 @@ static int cmd_recv(int argc, char **argv)
 		rc = -1;
 	if (rc == 0 && extra > 0)
 		rc = tc_pump(&d, extra, false);
-	printf("synced received=%u duplicates=%u welcomes=%u kp_low=%u\n",
-	       d.received, d.duplicates, d.welcomes, d.kp_low);
+	printf("synced received=%u duplicates=%u welcomes=%u kp_low=%u "
+	       "own=%u\n",
+	       d.received, d.duplicates, d.welcomes, d.kp_low, d.own);
 	return done(&d, rc, "recv");
 }
 
@@ -438,8 +442,8 @@ int tc_ds_main(int argc, char **argv)
 		return cmd_create(argv);
 	if (strcmp(cmd, "ds-add") == 0 && argc >= 4)
 		return cmd_add(argc, argv);
-	if (strcmp(cmd, "ds-send") == 0 && argc == 5)
-		return cmd_send(argv);
+	if (strcmp(cmd, "ds-send") == 0 && (argc == 5 || argc == 6))
+		return cmd_send(argc, argv);
 	if (strcmp(cmd, "ds-send-big") == 0 && argc == 4)
 		return cmd_send_big(argv);
 	if (strcmp(cmd, "ds-recv") == 0 && (argc == 2 || argc == 3))

@@ -3,7 +3,8 @@
 MLS devices (tc_device.c): SERVER_INFO and the DS key files; key packages
 uploaded, claimed (last resort, low water); a group created, members
 added by Welcome, messages in every direction in order and once; a
-device's backlog after being offline; an idempotent retry; two commits
+device's backlog after being offline; a device's own messages not sent
+back to it (its other device gets them); an idempotent retry; two commits
 racing in one epoch; a revoked device proposed for removal by the server
 and removed by a member's commit; a user's new device joining by external
 commit; hostile requests that store nothing (database compared before
@@ -249,6 +250,29 @@ def external_join(org, devs):
           "another user's device is offered none of alice's groups")
 
 
+def own_messages(org, dev):
+    """An application message goes to every device of the group but the
+    one that sent it; the server moves that device's cursor past it."""
+    out = tc(org, "ds-send", org.address, dev["alice-1"], "team", "mine",
+             "3", "1000")
+    check("listened received=0 own=0" in out,
+          "alice-1, listening after its sends, is not pushed its own three "
+          "messages")
+    out = tc(org, "ds-recv", org.address, dev["alice-2"])
+    check([t for _, t in recv_lines(out, "team")] ==
+          ["mine %d" % i for i in range(3)],
+          "alice's other device receives them")
+    out = tc(org, "ds-recv", org.address, dev["alice-1"])
+    check("received=0 duplicates=0" in out and "own=0" in out,
+          "alice-1, caught up when it sent them, logs in again to no "
+          "backlog of its own messages")
+    for label in ("bob-1", "carol-1"):
+        out = tc(org, "ds-recv", org.address, dev[label])
+        check([t for _, t in recv_lines(out, "team")] ==
+              ["mine %d" % i for i in range(3)],
+              "%s receives them" % label)
+
+
 def hostile(org, dev):
     out_dir = tempfile.mkdtemp(dir=org.tmp)
     args = (org.address, dev["alice-1"], dev["bob-1"], dev["eve-1"], "eve",
@@ -326,6 +350,7 @@ def main_test(args):
         race(org, dev)
         revocation(org, dev, ids)
         external_join(org, devs)
+        own_messages(org, dev)
         hostile(org, dev)
         sigkill(org, dev)
         check(org.stop() == 0, "bulwarkd stops cleanly")

@@ -583,6 +583,71 @@ static bool test_fold(void)
 	return true;
 }
 
+/* A device's own application message: its cursor moves past it in memory
+ * when it had everything before it, stays when it was behind; the fold
+ * makes the move durable, a rollback undoes it, a restart before the fold
+ * forgets it (the device is sent its message again). */
+static bool test_pass_own(void)
+{
+	struct store *s = fresh_store();
+	struct seen v;
+	int64_t gid;
+
+	CHECK(s != NULL);
+	CHECK(add_device(s, "dev-a", "alice") && add_device(s, "dev-b", "bob"));
+	gid = add_group(s, "g");
+	CHECK(s->ds->member_join(s, gid, "dev-a", 0) == 0);
+	CHECK(s->ds->member_join(s, gid, "dev-b", 0) == 0);
+	/* Behind (1 not acknowledged): 2 stays in a's backlog. */
+	CHECK(append(s, gid, 1, "dev-b", NULL, "x") == 0);
+	CHECK(append(s, gid, 2, "dev-a", NULL, "x") == 0);
+	CHECK(s->ds->member_pass_own(s, gid, "dev-a", 2) == 0);
+	CHECK(read_all(s, "dev-a", &v));
+	CHECK_EQ_INT(v.n, 2);
+	CHECK_EQ_INT(v.seq[1], 2);
+	/* Caught up: passed, without an acks row. */
+	CHECK(s->ds->member_ack(s, gid, "dev-a", 2) == 0);
+	CHECK(append(s, gid, 3, "dev-a", NULL, "x") == 0);
+	CHECK(s->ds->member_pass_own(s, gid, "dev-a", 3) == 0);
+	CHECK_EQ_INT(sql_int("SELECT count(*) FROM acks"), 1);
+	CHECK(read_all(s, "dev-a", &v));
+	CHECK_EQ_INT(v.n, 0);
+	CHECK_EQ_INT(s->ds->member_pass_own(s, gid, "dev-c", 3),
+		     BWD_ERR_NOT_FOUND);
+	/* Folded with the acknowledgements: durable. */
+	for (int i = 0; i < 3; i++) {
+		CHECK(store_begin(s) == 0);
+		s->ops->in_batch(s);
+		CHECK(store_commit(s) == 0);
+	}
+	CHECK_EQ_INT(sql_int("SELECT acked_seq FROM members "
+			     "WHERE device = 'dev-a'"), 3);
+	CHECK((s = reopen(s)) != NULL);
+	CHECK(read_all(s, "dev-a", &v));
+	CHECK_EQ_INT(v.n, 0);
+	/* Undone with the transaction. */
+	CHECK(store_begin(s) == 0);
+	CHECK(append(s, gid, 4, "dev-a", NULL, "x") == 0);
+	CHECK(s->ds->member_pass_own(s, gid, "dev-a", 4) == 0);
+	store_rollback(s);
+	CHECK(append(s, gid, 4, "dev-b", NULL, "x") == 0);
+	CHECK(read_all(s, "dev-a", &v));
+	CHECK_EQ_INT(v.n, 1);
+	CHECK_EQ_INT(v.seq[0], 4);
+	/* Not folded yet at a restart: sent again. */
+	CHECK(s->ds->member_ack(s, gid, "dev-a", 4) == 0);
+	CHECK(append(s, gid, 5, "dev-a", NULL, "x") == 0);
+	CHECK(s->ds->member_pass_own(s, gid, "dev-a", 5) == 0);
+	CHECK(read_all(s, "dev-a", &v));
+	CHECK_EQ_INT(v.n, 0);
+	CHECK((s = reopen(s)) != NULL);
+	CHECK(read_all(s, "dev-a", &v));
+	CHECK_EQ_INT(v.n, 1);
+	CHECK_EQ_INT(v.seq[0], 5);
+	store_close(s);
+	return true;
+}
+
 /* A database of schema 2 (group_log keyed by (gid, seq), cursors in
  * members only) opens as schema 3 with the same contents. */
 static bool test_migration(void)
@@ -731,6 +796,7 @@ int main(void)
 	RUN(test_index_rebuild, &failed);
 	RUN(test_index_savepoint, &failed);
 	RUN(test_fold, &failed);
+	RUN(test_pass_own, &failed);
 	RUN(test_migration, &failed);
 	RUN(test_purge_restart, &failed);
 	for (int i = 0; i < counter; i++) {
