@@ -1,12 +1,14 @@
 /* conn.c - a device connection: TLS handshake, HTTP upgrade, buffered
  * output, closing. WebSocket input is ws.c's, the protocol session.c's. */
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <openssl/bio.h>
 #include <openssl/err.h>
 #include <openssl/x509.h>
 
@@ -27,6 +29,77 @@
 #define PEND_MAX TLS_REC_MAX_PLAIN
 #define PEND_FIRST 1024u
 
+/* ---- the handshake's reads ----
+ *
+ * OpenSSL reads a record's header, then its body: two read()s a record,
+ * ten for a login. Its own read-ahead would take the bytes that follow the
+ * client's Finished, which the record layer needs (record.h). Its reads
+ * go instead through the record layer's read-ahead (tls_rec_read_raw):
+ * one read() takes what the socket holds, and what OpenSSL leaves is
+ * already where the records are read from. */
+
+static BIO_METHOD *handshake_reader;
+static pthread_once_t handshake_reader_once = PTHREAD_ONCE_INIT;
+
+static int handshake_read(BIO *b, char *buf, size_t n, size_t *got)
+{
+	struct conn *c = BIO_get_data(b);
+
+	BIO_clear_retry_flags(b);
+	switch (tls_rec_read_raw(&c->rec, &c->worker->rec_ctx, c->fd,
+				 (uint8_t *)buf, n, got)) {
+	case TLS_REC_DATA:
+		return 1;
+	case TLS_REC_AGAIN:
+		BIO_set_retry_read(b);
+		return 0;
+	default:
+		return 0; /* closed: OpenSSL sees the end of the stream */
+	}
+}
+
+static long handshake_ctrl(BIO *b, int cmd, long num, void *ptr)
+{
+	(void)b;
+	(void)num;
+	(void)ptr;
+	return cmd == BIO_CTRL_FLUSH; /* nothing buffered on this side */
+}
+
+static void make_handshake_reader(void)
+{
+	BIO_METHOD *m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK,
+				     "bulwarkd handshake reader");
+
+	if (m != NULL && (BIO_meth_set_read_ex(m, handshake_read) != 1 ||
+			  BIO_meth_set_ctrl(m, handshake_ctrl) != 1)) {
+		BIO_meth_free(m);
+		m = NULL;
+	}
+	handshake_reader = m;
+}
+
+/* Reads through the record layer, writes straight to the socket. */
+static int attach_bios(struct conn *c, int fd)
+{
+	BIO *rbio, *wbio;
+
+	if (pthread_once(&handshake_reader_once, make_handshake_reader) != 0 ||
+	    handshake_reader == NULL)
+		return -1;
+	rbio = BIO_new(handshake_reader);
+	wbio = BIO_new_socket(fd, BIO_NOCLOSE);
+	if (rbio == NULL || wbio == NULL) {
+		BIO_free(rbio);
+		BIO_free(wbio);
+		return -1;
+	}
+	BIO_set_data(rbio, c);
+	BIO_set_init(rbio, 1);
+	SSL_set_bio(c->ssl, rbio, wbio);
+	return 0;
+}
+
 int conn_new(struct worker *w, int fd, const char *peer, struct conn **out)
 {
 	struct conn *c;
@@ -34,16 +107,16 @@ int conn_new(struct worker *w, int fd, const char *peer, struct conn **out)
 	*out = NULL;
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return BW_ERR_NOMEM;
+	c->worker = w;
+	c->fd = fd;
 	if ((c->ssl = SSL_new(w->srv->ssl_ctx)) == NULL ||
-	    SSL_set_fd(c->ssl, fd) != 1) {
+	    attach_bios(c, fd) != 0) {
 		SSL_free(c->ssl);
 		free(c);
 		return BWD_ERR_TLS;
 	}
 	SSL_set_accept_state(c->ssl);
 	SSL_set_app_data(c->ssl, &c->rec); /* the traffic secrets go there */
-	c->worker = w;
-	c->fd = fd;
 	c->state = CONN_TLS;
 	c->max_message = w->srv->cfg.max_preauth_message_size;
 	c->deadline = w->now + w->srv->cfg.handshake_timeout;
@@ -532,8 +605,8 @@ static void on_tls(struct conn *c)
 		conn_close(c, "cannot take over the records");
 		return;
 	}
-	if (!c->authenticated)
-		tls_rec_clear(&c->rec); /* OpenSSL keeps protecting them */
+	if (!c->authenticated) /* OpenSSL keeps protecting the records */
+		tls_rec_forget_keys(&c->rec);
 	if (upgrade_new(&c->upgrade) != 0) {
 		conn_close(c, "out of memory");
 		return;
@@ -613,6 +686,10 @@ void conn_resume(struct conn *c)
 	switch (c->state) {
 	case CONN_TLS:
 		on_tls(c);
+		/* The upgrade request may have come with the Finished: it is
+		 * read ahead already, no socket event would tell. */
+		if (!c->closed && c->state == CONN_HTTP)
+			on_http(c);
 		break;
 	case CONN_HTTP:
 		on_http(c);
@@ -624,7 +701,7 @@ void conn_resume(struct conn *c)
 		break;
 	}
 	/* Bytes read ahead for this connection wait in its own buffer. */
-	if (!c->closed && c->ssl == NULL)
+	if (!c->closed)
 		tls_rec_park(&c->rec, &c->worker->rec_ctx);
 }
 

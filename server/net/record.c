@@ -208,6 +208,14 @@ void tls_rec_clear(struct tls_rec *r)
 	OPENSSL_cleanse(r, sizeof(*r));
 }
 
+void tls_rec_forget_keys(struct tls_rec *r)
+{
+	OPENSSL_cleanse(&r->rx, sizeof(r->rx));
+	OPENSSL_cleanse(&r->tx, sizeof(r->tx));
+	r->have = 0;
+	r->secret_len = 0;
+}
+
 /* §5.3: the IV XOR the record's sequence number, left-padded. */
 static void record_nonce(const struct tls_rec_keys *k,
 			 uint8_t out[TLS_REC_IV_LEN])
@@ -422,6 +430,17 @@ static enum tls_rec_io take_bytes(struct tls_rec *r, struct tls_rec_ctx *x,
 	x->ra_off += k;
 	*got = k;
 	return TLS_REC_DATA;
+}
+
+enum tls_rec_io tls_rec_read_raw(struct tls_rec *r, struct tls_rec_ctx *x,
+				 int fd, uint8_t *p, size_t n, size_t *got)
+{
+	*got = 0;
+	if (r->parked_bad)
+		return TLS_REC_EOF; /* the stream lost bytes */
+	if (n == 0)
+		return TLS_REC_DATA;
+	return take_bytes(r, x, fd, p, n, got);
 }
 
 /* A record's body that lies whole in the read-ahead is opened there,

@@ -128,6 +128,15 @@ enum tls_rec_io {
  * without asking the socket again (epoll is level-triggered). */
 enum tls_rec_io tls_rec_read(struct tls_rec *r, struct tls_rec_ctx *x,
 			     int fd, uint8_t *buf, size_t n, size_t *got);
+/* Up to n bytes of the connection's stream as they came (no record
+ * opened), through the same read-ahead: OpenSSL's handshake reads here
+ * (conn.c), so that one read() takes a whole flight of the client's and
+ * what follows its Finished is already where tls_rec_read looks. */
+enum tls_rec_io tls_rec_read_raw(struct tls_rec *r, struct tls_rec_ctx *x,
+				 int fd, uint8_t *p, size_t n, size_t *got);
+/* Wipe the secrets and keys, keep the bytes read ahead: for a connection
+ * whose records OpenSSL goes on protecting. */
+void tls_rec_forget_keys(struct tls_rec *r);
 /* The connection's turn is over: what it left in the thread's read-ahead
  * moves to its own buffer (only while bytes wait), so that another may
  * read. On failure the next tls_rec_read fails. */

@@ -446,6 +446,43 @@ out:
 	return ok;
 }
 
+/* The handshake's reads (tls_rec_read_raw, as bulwarkd's OpenSSL does
+ * them) share the records' read-ahead: bytes the socket gave together
+ * with the end of the handshake are read as records afterwards, with no
+ * second read() (the socket said it was empty). */
+static bool test_raw_reads_share_read_ahead(void)
+{
+	struct pair p;
+	uint8_t buf[16];
+	size_t got;
+	bool ok = false;
+
+	if (pair_open(&p, TLS_REC_AES_128_GCM) != 0 ||
+	    send_all(p.cfd, (const uint8_t *)"fin", 3) != 0 ||
+	    SSL_write(p.client, "one", 3) != 3)
+		goto out;
+	if (tls_rec_read_raw(&p.rec, &p.x, p.sfd, buf, 3, &got) !=
+		    TLS_REC_DATA ||
+	    got != 3 || memcmp(buf, "fin", 3) != 0 || p.x.ra_owner != &p.rec ||
+	    !p.x.ra_drained || p.x.ra_off == p.x.ra_len)
+		goto out;
+	if (tls_rec_read(&p.rec, &p.x, p.sfd, buf, sizeof(buf), &got) !=
+		    TLS_REC_DATA ||
+	    got != 3 || memcmp(buf, "one", 3) != 0)
+		goto out;
+	/* Drained: neither reader asks the socket again in this turn. */
+	if (SSL_write(p.client, "two", 3) != 3 ||
+	    tls_rec_read_raw(&p.rec, &p.x, p.sfd, buf, 1, &got) !=
+		    TLS_REC_AGAIN ||
+	    got != 0)
+		goto out;
+	tls_rec_park(&p.rec, &p.x);
+	ok = server_reads(&p, "two", 3);
+out:
+	pair_close(&p);
+	return ok;
+}
+
 static char ca_path[] = "/tmp/bw_test_ca_XXXXXX";
 static char crt_path[] = "/tmp/bw_test_crt_XXXXXX";
 static char key_path[] = "/tmp/bw_test_key_XXXXXX";
@@ -566,6 +603,7 @@ int main(void)
 	RUN(test_malformed_headers_refused, &failed);
 	RUN(test_partial_record_waits, &failed);
 	RUN(test_read_ahead_parks, &failed);
+	RUN(test_raw_reads_share_read_ahead, &failed);
 	RUN(test_chain_omits_ca_only_when_named, &failed);
 	ERR_clear_error();
 	return failed ? 1 : 0;
