@@ -24,7 +24,7 @@ static char dir[64];
 
 static const char *path_in_dir(const char *name)
 {
-	static char buf[4][128];
+	static char buf[4][sizeof(dir) + 1 + 256]; /* dir, '/', any name */
 	static int next;
 	char *p = buf[next++ % 4];
 
