@@ -19,6 +19,8 @@
 #   BENCH_CACHE      the setup's cache (BENCH_RESULTS/cache)
 #   BENCH_RESETUP=1  rebuild the cache even if it matches
 #   BENCH_PORT       the server's port (18443, on 127.0.0.1 only)
+#   BENCH_KEY_METHODS=providers  server and generator leave P-256 and
+#                    Ed25519 to OpenSSL's providers (lib/common/key_methods.h)
 #   A_CLIENTS A_RUNS A_DURATION A_WARMUP A_RATE B_SENDERS B_RECIPIENTS
 #   B_PER_SENDER IDLE_N D_MEMBERS D_RATE E_CLIENTS E_KILLS E_DURATION
 #   (defaults: the peers' harness, ../shared/bench-peers; IDLE_N: as many
@@ -61,6 +63,8 @@ STAMP="layout ${LAYOUT[*]} devices $DEVICES cache 1"
 CTL=$ROOT/$BUILD/tools/bulwarkctl/bulwarkctl
 BWD=$ROOT/$BUILD/server/bulwarkd
 LOAD=$ROOT/$BUILD/bench/load/bulwark-load
+KEY_OPTS=()
+[[ ${BENCH_KEY_METHODS:-builtin} == providers ]] && KEY_OPTS=(--provider-keys)
 CONF=$RUN/org/bulwarkd.conf
 SERVER_PID=
 
@@ -158,7 +162,8 @@ fresh_org() {
   rm -rf "$RUN/org"
   mkdir -p "$RUN"
   cp -a "$CACHE/org-template" "$RUN/org"
-  printf 'data_dir = %s\nlisten = 127.0.0.1:%s\n' "$RUN/org" "$PORT" >>"$CONF"
+  printf 'data_dir = %s\nlisten = 127.0.0.1:%s\nopenssl_key_methods = %s\n' \
+    "$RUN/org" "$PORT" "${BENCH_KEY_METHODS:-builtin}" >>"$CONF"
 }
 
 fresh_server() {
@@ -172,7 +177,7 @@ load() {
   local out=$OUT/$name
   [[ $mode == mls ]] && out=$out-mls
   log "$name ($mode) ..."
-  "$LOAD" --devices "$CACHE/devices" --cache "$CACHE/convs" --port "$PORT" \
+  "$LOAD" "${KEY_OPTS[@]}" --devices "$CACHE/devices" --cache "$CACHE/convs" --port "$PORT" \
     --"$mode" --server-pid "$SERVER_PID" --label "$name" --out "$out.json" \
     "${LAYOUT[@]}" "$@" 2>"$out.log" || log "$name: FAILED (see $out.log)"
   tail -n 3 "$out.log" | sed 's/^/    /' >&2
@@ -220,7 +225,7 @@ scenario_E() {
   [[ $mode == mls ]] && out=$out-mls
   fresh_server "$out-server.log"
   log "E ($mode): $E_KILLS kills within ${E_DURATION}s ..."
-  "$LOAD" --devices "$CACHE/devices" --cache "$CACHE/convs" --port "$PORT" \
+  "$LOAD" "${KEY_OPTS[@]}" --devices "$CACHE/devices" --cache "$CACHE/convs" --port "$PORT" \
     --"$mode" --label E --out "$out.json" "${LAYOUT[@]}" --scenario E \
     --clients "$E_CLIENTS" --duration "$E_DURATION" 2>"$out.log" &
   pid=$!
@@ -282,7 +287,7 @@ scenario_profile() {
   add_probes || die "perf probe failed (root and uprobes are needed)"
   trap 'remove_probes; stop_server' EXIT
   fresh_server "$out/server.log"
-  "$LOAD" --devices "$CACHE/devices" --cache "$CACHE/convs" --port "$PORT" \
+  "$LOAD" "${KEY_OPTS[@]}" --devices "$CACHE/devices" --cache "$CACHE/convs" --port "$PORT" \
     --"$mode" --server-pid "$SERVER_PID" --label profile --out "$out/A.json" \
     "${LAYOUT[@]}" --scenario A --duration 25 --warmup 2 2>"$out/A.log" &
   gen=$!
@@ -323,7 +328,7 @@ callgrind_run() {
     ss -Hltn "sport = :$PORT" | grep -q . && break
     sleep 0.2
   done
-  "$LOAD" --devices "$CACHE/devices" --cache "$CACHE/convs" --port "$PORT" \
+  "$LOAD" "${KEY_OPTS[@]}" --devices "$CACHE/devices" --cache "$CACHE/convs" --port "$PORT" \
     --"$mode" --label "callgrind-$secs" --out "$out/callgrind-$secs.json" \
     "${LAYOUT[@]}" --scenario A --clients 20 --duration "$secs" --warmup 0 \
     --login-timeout 120 2>"$out/callgrind-$secs.log" || true

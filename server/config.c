@@ -41,6 +41,7 @@ void config_defaults(struct bwd_config *c)
 	c->max_message_size = 1024 * 1024;
 	c->max_preauth_message_size = 4096;
 	c->max_connections = 20000;
+	c->builtin_key_methods = true;
 	snprintf(c->ds_key, sizeof(c->ds_key), "ds/ds.key");
 	snprintf(c->ds_cert, sizeof(c->ds_cert), "ds/ds.crt");
 	c->message_retention = 30 * 86400;
@@ -251,6 +252,10 @@ static bool apply(struct bwd_config *c, const char *k, const char *v,
 				  &c->max_preauth_message_size);
 	if (strcmp(k, "max_connections") == 0)
 		return parse_u32(v, 1, 10000000, &c->max_connections);
+	if (strcmp(k, "openssl_key_methods") == 0) {
+		c->builtin_key_methods = strcmp(v, "builtin") == 0;
+		return c->builtin_key_methods || strcmp(v, "providers") == 0;
+	}
 	return apply_ds(c, k, v);
 }
 

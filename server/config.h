@@ -9,6 +9,7 @@
 #ifndef BWD_CONFIG_H
 #define BWD_CONFIG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -44,6 +45,7 @@ struct bwd_config {
 	uint32_t max_message_size;        /* bytes, authenticated */
 	uint32_t max_preauth_message_size;
 	uint32_t max_connections;
+	bool builtin_key_methods; /* lib/common/key_methods.h */
 	/* the delivery service (docs/architecture.md) */
 	char ds_key[CONFIG_PATH_MAX];     /* its signature key, PKCS#8 PEM */
 	char ds_cert[CONFIG_PATH_MAX];    /* its certificate, PEM */

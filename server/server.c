@@ -7,6 +7,7 @@
 #include "admin.h"
 #include "ds.h"
 #include "errors.h"
+#include "key_methods.h"
 #include "log.h"
 #include "privsep.h"
 #include "tls.h"
@@ -93,6 +94,19 @@ static int start_workers(struct bwd_server *srv)
 	return 0;
 }
 
+/* Before any key is used and any worker runs (key_methods.h). */
+static void choose_key_methods(const struct bwd_config *cfg)
+{
+	int rc = cfg->builtin_key_methods ? bw_key_methods_use_builtin() : 0;
+
+	if (rc < 0)
+		log_warn("openssl: built-in key methods refused (%s); the "
+			 "providers do the work", bwd_strerror(rc));
+	else
+		log_info("openssl: EC and Ed25519 keys through %s",
+			 rc == 1 ? "its built-in methods" : "its providers");
+}
+
 int server_start(struct bwd_server *srv)
 {
 	struct bwd_config *cfg = &srv->cfg;
@@ -100,6 +114,7 @@ int server_start(struct bwd_server *srv)
 	int rc;
 
 	srv->started = time(NULL);
+	choose_key_methods(cfg);
 	if ((rc = store_sqlite_open(cfg->database, &store)) != 0) {
 		log_error("cannot open the database %s: %s", cfg->database,
 			  bwd_strerror(rc));

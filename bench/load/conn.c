@@ -446,6 +446,7 @@ static void on_hello(struct lg *g, struct lconn *c, const struct proto_msg *m)
 		return;
 	}
 	c->state = LC_SYNC;
+	c->t_auth = lg_now_ns();
 }
 
 static void on_push(struct lg *g, struct lconn *c, const struct proto_msg *m)
@@ -623,6 +624,7 @@ static void send_upgrade(struct lg *g, struct lconn *c)
 		lg_die("cannot make the upgrade request");
 	queue_bytes(g, c, req, n);
 	c->state = LC_UPGRADE;
+	c->t_tls = lg_now_ns();
 }
 
 static void send_hello(struct lg *g, struct lconn *c)

@@ -113,7 +113,8 @@ struct lconn {
 	uint64_t ack_due;   /* ns */
 	uint32_t rid;       /* the connection's own requests, counted */
 	uint32_t acks_out;  /* its QUEUE_ACKs not answered yet */
-	uint64_t t_start, t_ready, t_closing;
+	/* ns: connect, TLS done, HELLO answered, SYNCED, close sent */
+	uint64_t t_start, t_tls, t_auth, t_ready, t_closing;
 };
 
 /* A device's membership of a conversation and its view of it. */
@@ -225,6 +226,7 @@ struct lg_config {
 	uint32_t ack_ms;          /* acknowledgements batched over this */
 	int server_pid;           /* bulwarkd, for CPU and memory */
 	double login_timeout;
+	bool provider_keys;       /* OpenSSL's providers for every key */
 	bool verbose;
 };
 

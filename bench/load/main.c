@@ -20,6 +20,8 @@
 #include "conn.h"
 #include "convs.h"
 #include "devices.h"
+#include "err.h"
+#include "key_methods.h"
 #include "loop.h"
 #include "mls_dev.h"
 #include "scen.h"
@@ -47,7 +49,9 @@ static const char usage_text[] =
 	"  --clients N (A, E; default --a-clients) --window 1 --rate R\n"
 	"  --duration 20 --warmup 2 --drain 5 --runs 1 --idle-n 5000\n"
 	"  --settle 5 --d-probes 10 --msg-size 200 --conc 100 --ack-ms 50\n"
-	"  --login-timeout 60 -v\n";
+	"  --login-timeout 60 -v\n"
+	"  --provider-keys          P-256 and Ed25519 through OpenSSL's\n"
+	"                           providers, not its built-in methods\n";
 
 static void usage(void)
 {
@@ -177,7 +181,8 @@ static void parse(int argc, char **argv, struct lg_config *c)
 		{ "settle", 1, 0, 16 },      { "d-probes", 1, 0, 17 },
 		{ "msg-size", 1, 0, 18 },    { "conc", 1, 0, 19 },
 		{ "ack-ms", 1, 0, 20 },      { "login-timeout", 1, 0, 21 },
-		{ "verbose", 0, 0, 'v' },    { "help", 0, 0, 'H' },
+		{ "provider-keys", 0, 0, 22 }, { "verbose", 0, 0, 'v' },
+		{ "help", 0, 0, 'H' },
 		{ 0, 0, 0, 0 },
 	};
 	struct lg_layout *l = &c->layout;
@@ -220,6 +225,7 @@ static void parse(int argc, char **argv, struct lg_config *c)
 		case 19: c->conc = u32(optarg, 1, 10000); break;
 		case 20: c->ack_ms = u32(optarg, 0, 10000); break;
 		case 21: c->login_timeout = num(optarg, 1, MAX_DURATION); break;
+		case 22: c->provider_keys = true; break;
 		case 'v': c->verbose = true; break;
 		default: usage();
 		}
@@ -358,6 +364,10 @@ int main(int argc, char **argv)
 	if (RAND_bytes((unsigned char *)&g.nonce, sizeof(g.nonce)) != 1)
 		lg_die("no randomness");
 	scen_seed(((uint64_t)g.nonce << 32) | g.nonce);
+	/* Logins take OpenSSL's direct path for P-256 and Ed25519 keys, as
+	 * bulwarkd's do (lib/common/key_methods.h). */
+	if (!g.cfg.provider_keys && (rc = bw_key_methods_use_builtin()) < 0)
+		lg_die("key methods: %s", bw_strerror(rc));
 	snprintf(ca_file, sizeof(ca_file), "%s/ca.crt", g.cfg.devices_dir);
 	if (lgm_init(&mls, ca_file) != 0 ||
 	    conn_tls_context(ca_file, &g.tls) != 0)

@@ -32,7 +32,8 @@
 	X(BW_ERR_BAD_VALUE, -9, "field holds a value not allowed here")     \
 	X(BW_ERR_HEX, -10, "invalid hexadecimal string")                    \
 	X(BW_ERR_IO, -11, "input/output error")                             \
-	X(BW_ERR_INVALID_ARG, -12, "invalid argument")
+	X(BW_ERR_INVALID_ARG, -12, "invalid argument")                     \
+	X(BW_ERR_OPENSSL, -13, "OpenSSL refused the operation")
 
 enum bw_err {
 #define BW_ERR_ENUM(name, code, text) name = (code),

@@ -4,7 +4,9 @@ mutual TLS: success; a wrong password, an unknown user and an unknown code
 look the same; the fifth failure locks a code; expired and used codes fail;
 a relay that terminates TLS is detected; revocation and disabling close
 live connections and refuse the handshake; the CA key is never in the
-network process's memory."""
+network process's memory. All of it with OpenSSL's built-in EC and
+Ed25519 methods (lib/common/key_methods.h), and a login with the
+providers' (openssl_key_methods = providers)."""
 import socket
 import sqlite3
 import ssl
@@ -12,8 +14,8 @@ import subprocess
 import threading
 import time
 
-from harness import (HELLO, Org, call, check, expect_close, frame,
-                     free_port, opaque, request, run, ws_connect)
+from harness import (HELLO, TEST_TUNING, Org, call, check, expect_close,
+                     frame, free_port, opaque, request, run, ws_connect)
 
 REFUSED = "refused confirmV\n"
 
@@ -225,9 +227,38 @@ def no_ca_key_in_memory(org):
           out.stdout.strip())
 
 
+# OpenSSL 3.2 and later cache what 3.0 rebuilds: the providers stay.
+BUILTIN = ssl.OPENSSL_VERSION_INFO < (3, 2)
+METHODS_LOG = "openssl: EC and Ed25519 keys through its %s"
+
+
+def provider_methods(args):
+    with Org(args, tuning=TEST_TUNING +
+             "openssl_key_methods = providers\n") as org:
+        org.start()
+        check(METHODS_LOG % "providers" in org.log(),
+              "openssl_key_methods = providers: logged")
+        org.ctl("user", "add", "carol")
+        check(org.code("carol", "one", "pw-carol-1").returncode == 0,
+              "an activation code")
+        out, dev = org.activate("carol", "one", "pw-carol-1")
+        check(out.returncode == 0 and whoami(org, dev).returncode == 0,
+              "with the providers' key methods a device activates and "
+              "logs in")
+        check(org.stop() == 0, "clean stop")
+    with Org(args, tuning=TEST_TUNING +
+             "openssl_key_methods = fast\n") as org:
+        out = subprocess.run([args.bulwarkd, "-c", org.conf],
+                             capture_output=True, text=True, timeout=30)
+        check(out.returncode == 1 and "openssl_key_methods" in out.stderr,
+              "another value of openssl_key_methods is refused")
+
+
 def main_test(args):
     with Org(args) as org:
         org.start()
+        check(METHODS_LOG % ("built-in methods" if BUILTIN else "providers")
+              in org.log(), "the key methods in use are logged")
         for user in ("alice", "bob"):
             org.ctl("user", "add", user)
         first, alice1, alice2, bob1 = successes(org)
@@ -254,4 +285,4 @@ def main_test(args):
 
 
 if __name__ == "__main__":
-    run([main_test])
+    run([main_test, provider_methods])
