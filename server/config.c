@@ -46,6 +46,7 @@ void config_defaults(struct bwd_config *c)
 	snprintf(c->ds_cert, sizeof(c->ds_cert), "ds/ds.crt");
 	c->message_retention = 30 * 86400;
 	c->max_group_messages = 100000;
+	c->backlog_page = 256;
 	c->key_package_low_water = 10;
 	c->max_key_packages = 1000;
 	c->purge_interval = 600;
@@ -164,6 +165,8 @@ static bool apply_ds(struct bwd_config *c, const char *k, const char *v)
 		       c->message_retention >= 60;
 	if (strcmp(k, "max_group_messages") == 0)
 		return parse_u32(v, 100, 100000000, &c->max_group_messages);
+	if (strcmp(k, "backlog_page") == 0)
+		return parse_u32(v, 1, 4096, &c->backlog_page);
 	if (strcmp(k, "key_package_low_water") == 0)
 		return parse_u32(v, 0, 1000, &c->key_package_low_water);
 	if (strcmp(k, "max_key_packages") == 0)

@@ -51,6 +51,7 @@ struct bwd_config {
 	char ds_cert[CONFIG_PATH_MAX];    /* its certificate, PEM */
 	uint32_t message_retention;       /* seconds */
 	uint32_t max_group_messages;      /* kept per group */
+	uint32_t backlog_page;            /* messages a backlog page reads */
 	uint32_t key_package_low_water;
 	uint32_t max_key_packages;        /* unclaimed, per device */
 	uint32_t purge_interval;          /* seconds */

@@ -201,7 +201,8 @@ static int append(struct store *s, struct ds_group *g, uint64_t seq,
 	a->msg = NULL;
 	if ((rc = s->ds->log_append(s, &e)) != 0)
 		return rc;
-	return ds_msg_new(g->id, g->id_len, kind, seq, now, p, n, &a->msg);
+	return ds_msg_new(g->gid, g->id, g->id_len, kind, seq, now, p, n,
+			  &a->msg);
 }
 
 /* The server's own Remove proposal for one leaf, appended to the log. */
@@ -460,7 +461,7 @@ static int store_welcome(struct ds *ds, struct store *s,
 		return 0;
 	if ((cs->welcomed = calloc(cs->n_added, sizeof(*cs->welcomed))) ==
 		    NULL ||
-	    (rc = ds_msg_new(NULL, 0, PROTO_DELIVER_WELCOME, 0, now,
+	    (rc = ds_msg_new(0, NULL, 0, PROTO_DELIVER_WELCOME, 0, now,
 			     req->welcome.p, req->welcome.n, &cs->welcome)) !=
 		    0)
 		return BW_ERR_NOMEM;

@@ -15,9 +15,9 @@
 
 /* ---- messages ---- */
 
-int ds_msg_new(const uint8_t *group_id, size_t group_id_len, uint8_t kind,
-	       uint64_t seq, int64_t time, const uint8_t *p, size_t n,
-	       struct ds_msg **out)
+int ds_msg_new(int64_t gid, const uint8_t *group_id, size_t group_id_len,
+	       uint8_t kind, uint64_t seq, int64_t time, const uint8_t *p,
+	       size_t n, struct ds_msg **out)
 {
 	struct ds_msg *m;
 
@@ -28,6 +28,7 @@ int ds_msg_new(const uint8_t *group_id, size_t group_id_len, uint8_t kind,
 		return BW_ERR_NOMEM;
 	atomic_init(&m->refs, 1);
 	m->kind = kind;
+	m->gid = gid;
 	m->group_id_len = (uint8_t)group_id_len;
 	if (group_id_len > 0)
 		memcpy(m->group_id, group_id, group_id_len);

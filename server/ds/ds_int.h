@@ -41,9 +41,6 @@
 /* Longest key package lifetime accepted (RFC 9420 §7.2: applications set
  * one); libmls makes 90 days and an hour. */
 #define DS_MAX_KP_LIFETIME (100u * 86400u)
-/* Backlog messages per page: the next page is read once the connection's
- * output has drained, so a long backlog never piles up in memory. */
-#define DS_PAGE_MESSAGES 256u
 /* Rows of each kind one purge deletes; the next tick goes on. */
 #define DS_PURGE_LIMIT 10000u
 #define DS_FINGERPRINT_LEN 32u
@@ -58,15 +55,16 @@ struct ds_msg {
 	uint8_t kind;            /* enum proto_deliver_kind */
 	uint8_t group_id_len;    /* 0: an inbox message */
 	uint8_t group_id[PROTO_MAX_GROUP_ID];
+	int64_t gid;             /* the store's number of its group; 0: inbox */
 	uint64_t seq;            /* in its group (inbox pushes carry theirs) */
 	int64_t time;
 	size_t len;
 	uint8_t payload[];
 };
 
-int ds_msg_new(const uint8_t *group_id, size_t group_id_len, uint8_t kind,
-	       uint64_t seq, int64_t time, const uint8_t *p, size_t n,
-	       struct ds_msg **out);
+int ds_msg_new(int64_t gid, const uint8_t *group_id, size_t group_id_len,
+	       uint8_t kind, uint64_t seq, int64_t time, const uint8_t *p,
+	       size_t n, struct ds_msg **out);
 void ds_msg_ref(struct ds_msg *m);
 void ds_msg_unref(struct ds_msg *m);
 
@@ -74,7 +72,7 @@ void ds_msg_unref(struct ds_msg *m);
 struct ds_device {
 	struct ds_device *next;  /* hash chain */
 	char id[STORE_NAME_SIZE];
-	struct ds_session *live; /* its synced sessions: pushes go there */
+	struct ds_session *live; /* its sessions: pushes go there */
 	uint64_t stamp;          /* de-duplicates a fan-out (queue.c) */
 };
 
@@ -144,8 +142,8 @@ struct ds_session {
 	/* store */
 	struct ds_device *dev;
 	struct ds_session *prev, *next; /* dev->live */
-	struct store_cursor cursor;
-	bool live;
+	struct store_cursor cursor; /* how far its backlog's pages read */
+	bool live;               /* on dev->live, from its first page */
 	/* a page of backlog, from the store thread to the worker */
 	struct ds_pushes page;
 	bool synced;             /* the page ends the backlog */

@@ -3,13 +3,17 @@
  * backlog, the pushes of every batch, and acknowledgements.
  *
  * A session starts at HELLO. Its backlog is read in pages by batched jobs
- * (so a page sees everything committed before it and nothing after);
- * the page that finds the end makes the session live, and from the next
- * job on every message for the device is pushed to it as well. The page
- * reaches the worker as the job's reply, before the pushes of any later
- * job, so the device never sees a message twice or out of order on one
- * connection. The next page is read only once the connection's output
- * has drained.
+ * (so a page sees everything committed before it and nothing after),
+ * the inbox first, then the groups in the order of their numbers (gid);
+ * the next page is read only once the connection's output has drained.
+ * From its first page on the session takes the pushes of what its pages
+ * have passed: Welcomes once they read groups, a group's messages once
+ * they have gone beyond its number; what lies ahead the next pages read.
+ * The page that finds the end makes the session synced: from the next
+ * job on it takes every push. A page reaches the worker as its job's
+ * reply, before the pushes of its batch and of any later one, so the
+ * device never sees a message twice or out of order on one connection,
+ * and nothing committed while its backlog is read is missed.
  *
  * Pushes: while a batch runs, each job appends its pushes to one growing
  * batch per worker (one entry per recipient connection, pointing at one
@@ -86,6 +90,17 @@ static int push_to(struct ds *ds, struct ds_session *s,
 	return ds_pushes_add(&ds->out[s->worker->index], p);
 }
 
+/* Whether m is behind the session's backlog pages, which will not read
+ * it (the top of this file). */
+static bool passed(const struct ds_session *s, const struct ds_msg *m)
+{
+	if (s->synced)
+		return true;
+	if (!s->cursor.in_groups)
+		return false;
+	return m->group_id_len == 0 || m->gid < s->cursor.gid;
+}
+
 int ds_push_device(struct ds *ds, struct ds_device *dev, struct ds_msg *m,
 		   uint64_t seq)
 {
@@ -95,6 +110,8 @@ int ds_push_device(struct ds *ds, struct ds_device *dev, struct ds_msg *m,
 		struct ds_push p = { .s = s, .m = m, .seq = seq,
 				     .type = DS_PUSH_DELIVER };
 
+		if (!passed(s, m))
+			continue;
 		ds_msg_ref(m);
 		if ((rc = push_to(ds, s, &p)) != 0) {
 			ds_msg_unref(m);
@@ -133,6 +150,8 @@ int ds_push_kp_low(struct ds *ds, const char *device, uint32_t available)
 		struct ds_push p = { .s = s, .available = available,
 				     .type = DS_PUSH_KP_LOW };
 
+		if (!s->synced)
+			continue; /* its last page tells */
 		if ((rc = push_to(ds, s, &p)) != 0)
 			return rc;
 	}
@@ -233,16 +252,16 @@ static int page_add(void *arg, const struct store_backlog_msg *bm)
 	struct ds_push p = { .s = s, .seq = bm->seq, .type = DS_PUSH_DELIVER };
 	int rc;
 
-	if ((rc = ds_msg_new(bm->group_id, bm->group_id_len, bm->kind, bm->seq,
-			     bm->time, bm->payload, bm->payload_len, &p.m)) !=
-	    0)
+	if ((rc = ds_msg_new(bm->gid, bm->group_id, bm->group_id_len,
+			     bm->kind, bm->seq, bm->time, bm->payload,
+			     bm->payload_len, &p.m)) != 0)
 		return rc;
 	if ((rc = ds_pushes_add(&s->page, &p)) != 0)
 		ds_msg_unref(p.m);
 	return rc;
 }
 
-static void go_live(struct ds_session *s)
+static void subscribe(struct ds_session *s)
 {
 	s->prev = NULL;
 	s->next = s->dev->live;
@@ -263,16 +282,18 @@ static int run_page(struct store *st, struct store_job *job)
 		s->dev = ds_device_get(ds, s->device_id);
 	if (s->dev == NULL)
 		return BW_ERR_NOMEM;
+	if (!s->live)
+		subscribe(s);
 	if ((rc = st->ds->backlog(st, s->device_id, &s->cursor,
-				  DS_PAGE_MESSAGES, page_add, s, &more)) != 0)
+				  ds->srv->cfg.backlog_page, page_add, s,
+				  &more)) != 0)
 		return rc;
 	if (more)
 		return 0;
-	/* The end of the backlog: from the next job on, pushes. */
+	/* The end of the backlog: from the next job on, every push. */
 	if ((rc = ds_kp_stock(ds, st, s->device_id, &s->kp_available,
 			      &s->kp_low)) != 0)
 		return rc;
-	go_live(s);
 	s->synced = true;
 	return 0;
 }

@@ -7,8 +7,9 @@
  *
  * Ordering (the first commit of an epoch wins), membership from the tree,
  * Welcome routing by KeyPackageRef, fan-out once per device, forged
- * senders, external joins, idempotency, claims all or nothing, and the
- * server's Remove proposals on revocation.
+ * senders, external joins, idempotency, claims all or nothing, the
+ * server's Remove proposals on revocation, and the pushes a session takes
+ * while its backlog is still being read.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -93,12 +94,13 @@ static bool make_device(struct tdev *d, const char *user, const char *id)
 	CHECK(devices_add(srv.devices, &row) == 0);
 	CHECK(devices_lookup(srv.devices, row.fingerprint, &d->who));
 	d->cfg.accept_credential = accept_any_device;
-	/* The device is connected: a live session gets its pushes. */
+	/* The device is connected, its backlog read: it gets every push. */
 	d->sess.worker = &fake_worker;
 	d->sess.dev = ds_device_get(ds, id);
 	d->sess.next = d->sess.dev->live;
 	d->sess.dev->live = &d->sess;
 	d->sess.live = true;
+	d->sess.synced = true;
 	mls_credential_free(cred);
 	OPENSSL_free(spki);
 	OPENSSL_free(der);
@@ -667,6 +669,39 @@ static bool test_revocation(void)
 	return true;
 }
 
+/* A session whose backlog pages are still being read takes a message's
+ * push only once its pages have gone past the message's group: what lies
+ * ahead the next pages read; what lies behind no page would (queue.c). */
+static bool test_pushes_while_reading(void)
+{
+	uint8_t k[16] = "while-reading-01";
+	struct store_cursor *c = &bob.sess.cursor;
+	struct ds_group *g;
+	struct reply rep;
+	int64_t at;
+
+	CHECK(ds_group_find(ds, st, gid, sizeof(gid), &g) == 0);
+	at = g->gid;
+	bob.sess.synced = false;
+	*c = (struct store_cursor){ .in_groups = false };
+	CHECK_EQ_INT(send_text(&alice, "inbox first", k, &rep), 0);
+	CHECK_EQ_INT(pushes_to(&bob, DS_PUSH_DELIVER, 1), 0);
+	forget_pushes();
+	*c = (struct store_cursor){ .in_groups = true, .gid = at, .seq = 1 };
+	k[15]++;
+	CHECK_EQ_INT(send_text(&alice, "in its group", k, &rep), 0);
+	CHECK_EQ_INT(pushes_to(&bob, DS_PUSH_DELIVER, 1), 0);
+	forget_pushes();
+	c->gid = at + 1;
+	k[15]++;
+	CHECK_EQ_INT(send_text(&alice, "behind", k, &rep), 0);
+	CHECK_EQ_INT(pushes_to(&bob, DS_PUSH_DELIVER, 1), 1);
+	CHECK_EQ_INT(pushes_to(&alice2, DS_PUSH_DELIVER, 1), 1);
+	forget_pushes();
+	bob.sess.synced = true;
+	return true;
+}
+
 /* ---- set-up ---- */
 
 static bool setup(void)
@@ -740,6 +775,7 @@ int main(void)
 	RUN(test_claims, &failed);
 	RUN(test_external_join, &failed);
 	RUN(test_revocation, &failed);
+	RUN(test_pushes_while_reading, &failed);
 	forget_pushes();
 	free_device(&alice);
 	free_device(&alice2);
