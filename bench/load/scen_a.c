@@ -262,7 +262,9 @@ static void torture_tick(struct lg *g)
 		}
 	}
 	if (E.was_up && g->n_ready == 0)
-		E.outages++;
+		lg_log(g, "E: outage %u: no device connected", ++E.outages);
+	else if (!E.was_up && g->n_ready > 0)
+		lg_log(g, "E: a device is back");
 	E.was_up = g->n_ready > 0;
 }
 
@@ -278,6 +280,25 @@ static bool settled_e(struct lg *g)
 			return false;
 	}
 	return g->ackq_n == 0 && g->acks_out == 0;
+}
+
+static void log_unsettled(struct lg *g)
+{
+	unsigned shown = 0;
+
+	lg_log(g, "E: not settled: %u connections with acknowledgements to "
+	       "send, %u QUEUE_ACKs unanswered", g->ackq_n, g->acks_out);
+	for (uint32_t i = 0; i < A.clients && shown < 5; i++) {
+		const struct dev *d = &g->devs[i];
+
+		if (d->conn.state == LC_READY && d->n_pend == 0 &&
+		    d->inflight == 0)
+			continue;
+		lg_log(g, "  device %u: connection in state %d, %u messages "
+		       "unanswered, %u not yet delivered", i, d->conn.state,
+		       d->n_pend, d->inflight);
+		shown++;
+	}
 }
 
 int scen_torture(struct lg *g, const struct lg_mls *m)
@@ -310,6 +331,9 @@ int scen_torture(struct lg *g, const struct lg_mls *m)
 	settle_s = (double)(lg_now_ns() - t) / 1e9;
 	g->tick = NULL;
 	traffic_verdict(g, 0, &v);
+	if (!settled)
+		log_unsettled(g);
+	traffic_log_lost(g, 0, 5);
 	ok = settled && v.acked_lost == 0 && v.acked_dup == 0 &&
 	     v.seq_mismatch == 0 && v.send_misordered == 0 &&
 	     v.unacked_missing == 0 &&

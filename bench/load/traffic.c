@@ -426,3 +426,42 @@ void traffic_verdict(const struct lg *g, uint32_t first,
 		}
 	}
 }
+
+static void log_lost_one(struct lg *g, const struct msgrec *r)
+{
+	const struct conv *c = &g->convs[r->conv];
+	uint64_t now = lg_now_ns();
+	char gid[2 * 8 + 1];
+
+	for (int i = 0; i < 8; i++)
+		snprintf(gid + 2 * i, 3, "%02x", c->gid[i]);
+	lg_log(g, "lost: conversation %u (group %s...), from device %u, seq "
+	       "%llu, sent %.3f s ago", c->idx, gid, r->from,
+	       (unsigned long long)r->seq, (double)(now - r->t_sent) / 1e9);
+	for (uint32_t i = 0; i < c->n; i++) {
+		const struct member *mb = &c->m[i];
+
+		if (mb->dev->idx == r->from || mb->last_seq >= r->seq)
+			continue;
+		lg_log(g, "  device %u has seq %llu, acknowledged %llu; its "
+		       "connection in state %d since %.3f s ago, %u messages "
+		       "unanswered", mb->dev->idx,
+		       (unsigned long long)mb->last_seq,
+		       (unsigned long long)mb->acked_seq, mb->dev->conn.state,
+		       (double)(now - mb->dev->conn.t_ready) / 1e9,
+		       mb->dev->n_pend);
+	}
+}
+
+void traffic_log_lost(struct lg *g, uint32_t first, unsigned max)
+{
+	for (uint32_t i = first; i < g->n_msgs && max > 0; i++) {
+		const struct msgrec *r = &g->msgs[i];
+
+		if ((r->flags & MSG_ACKED) && !(r->flags & MSG_REFUSED) &&
+		    r->delivered < r->expected) {
+			log_lost_one(g, r);
+			max--;
+		}
+	}
+}

@@ -66,5 +66,8 @@ struct traffic_verdict {
 /* Messages first.. (global ids) */
 void traffic_verdict(const struct lg *g, uint32_t first,
 		     struct traffic_verdict *v);
+/* Log the first max acknowledged messages not delivered to everyone, with
+ * where each recipient stands, to tell a loss from a stalled device. */
+void traffic_log_lost(struct lg *g, uint32_t first, unsigned max);
 
 #endif
