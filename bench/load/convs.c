@@ -128,14 +128,28 @@ struct conv *convs_pair(const struct lg *g, uint32_t a, uint32_t b)
 
 /* ---- a member's own messages ---- */
 
+static void own_pop(struct member *m)
+{
+	m->own_head = (uint8_t)((m->own_head + 1) % LG_OWN_MAX);
+	m->own_n--;
+}
+
+/* Own seqs below seq are behind: dropped, and counted. */
+static uint64_t own_drop_before(struct member *m, uint64_t seq)
+{
+	uint64_t n = 0;
+
+	for (; m->own_n > 0 && m->own[m->own_head] < seq; n++)
+		own_pop(m);
+	return n;
+}
+
 bool member_own_push(struct member *m, uint64_t seq)
 {
 	bool room = m->own_n < LG_OWN_MAX;
 
-	if (!room) {
-		m->own_head = (uint8_t)((m->own_head + 1) % LG_OWN_MAX);
-		m->own_n--;
-	}
+	if (!room)
+		own_pop(m);
 	m->own[(m->own_head + m->own_n) % LG_OWN_MAX] = seq;
 	m->own_n++;
 	return room;
@@ -144,21 +158,11 @@ bool member_own_push(struct member *m, uint64_t seq)
 bool member_own_take(struct member *m, uint64_t seq)
 {
 	/* echoes come in seq order; one older than the head was forgotten */
-	while (m->own_n > 0 && m->own[m->own_head] < seq) {
-		m->own_head = (uint8_t)((m->own_head + 1) % LG_OWN_MAX);
-		m->own_n--;
-	}
+	own_drop_before(m, seq);
 	if (m->own_n == 0 || m->own[m->own_head] != seq)
 		return false;
-	m->own_head = (uint8_t)((m->own_head + 1) % LG_OWN_MAX);
-	m->own_n--;
+	own_pop(m);
 	return true;
-}
-
-static void own_pop(struct member *m)
-{
-	m->own_head = (uint8_t)((m->own_head + 1) % LG_OWN_MAX);
-	m->own_n--;
 }
 
 /* Own seqs right after last_seq are had: the member moves past them. */
@@ -183,15 +187,10 @@ void member_own_sent(struct member *m, uint64_t seq)
 
 uint64_t member_seq_take(struct member *m, uint64_t seq, bool *own)
 {
-	uint64_t gaps = seq - m->last_seq - 1;
+	/* its own before seq were not pushed to it: no gap */
+	uint64_t gaps = seq - m->last_seq - 1 - own_drop_before(m, seq);
 
-	while (m->own_n > 0 && m->own[m->own_head] < seq) {
-		gaps--; /* its own: not pushed to it */
-		own_pop(m);
-	}
-	*own = m->own_n > 0 && m->own[m->own_head] == seq;
-	if (*own)
-		own_pop(m);
+	*own = member_own_take(m, seq);
 	m->last_seq = seq;
 	own_pass(m);
 	return gaps;

@@ -268,17 +268,18 @@ static void torture_tick(struct lg *g)
 	E.was_up = g->n_ready > 0;
 }
 
-/* Everyone back, every message answered and delivered, every
- * acknowledgement answered. */
+/* Back, with its messages answered and delivered. */
+static bool dev_settled(const struct dev *d)
+{
+	return d->conn.state == LC_READY && d->n_pend == 0 && d->inflight == 0;
+}
+
+/* Everyone settled, every acknowledgement answered. */
 static bool settled_e(struct lg *g)
 {
-	for (uint32_t i = 0; i < A.clients; i++) {
-		struct dev *d = &g->devs[i];
-
-		if (d->conn.state != LC_READY || d->n_pend > 0 ||
-		    d->inflight > 0)
+	for (uint32_t i = 0; i < A.clients; i++)
+		if (!dev_settled(&g->devs[i]))
 			return false;
-	}
 	return g->ackq_n == 0 && g->acks_out == 0;
 }
 
@@ -291,8 +292,7 @@ static void log_unsettled(struct lg *g)
 	for (uint32_t i = 0; i < A.clients && shown < 5; i++) {
 		const struct dev *d = &g->devs[i];
 
-		if (d->conn.state == LC_READY && d->n_pend == 0 &&
-		    d->inflight == 0)
+		if (dev_settled(d))
 			continue;
 		lg_log(g, "  device %u: connection in state %d, %u messages "
 		       "unanswered, %u not yet delivered", i, d->conn.state,

@@ -4,6 +4,7 @@
 
 #include <openssl/rand.h>
 
+#include "bytes.h"
 #include "conn.h"
 #include "framing.h"
 #include "convs.h"
@@ -400,6 +401,13 @@ static uint64_t send_order_breaks(const struct lg *g, uint32_t first)
 	return n;
 }
 
+/* Answered without an error, not delivered to every recipient. */
+static bool acked_undelivered(const struct msgrec *r)
+{
+	return (r->flags & MSG_ACKED) && !(r->flags & MSG_REFUSED) &&
+	       r->delivered < r->expected;
+}
+
 void traffic_verdict(const struct lg *g, uint32_t first,
 		     struct traffic_verdict *v)
 {
@@ -415,7 +423,7 @@ void traffic_verdict(const struct lg *g, uint32_t first,
 			v->refused++;
 		} else if (r->flags & MSG_ACKED) {
 			v->acked++;
-			v->acked_lost += !all;
+			v->acked_lost += acked_undelivered(r);
 			v->acked_dup += r->delivered > r->expected;
 			v->seq_mismatch += r->delivered > 0 &&
 					   r->seq_seen != r->seq;
@@ -433,8 +441,7 @@ static void log_lost_one(struct lg *g, const struct msgrec *r)
 	uint64_t now = lg_now_ns();
 	char gid[2 * 8 + 1];
 
-	for (int i = 0; i < 8; i++)
-		snprintf(gid + 2 * i, 3, "%02x", c->gid[i]);
+	bw_hex_encode(c->gid, 8, gid);
 	lg_log(g, "lost: conversation %u (group %s...), from device %u, seq "
 	       "%llu, sent %.3f s ago", c->idx, gid, r->from,
 	       (unsigned long long)r->seq, (double)(now - r->t_sent) / 1e9);
@@ -456,11 +463,8 @@ static void log_lost_one(struct lg *g, const struct msgrec *r)
 void traffic_log_lost(struct lg *g, uint32_t first, unsigned max)
 {
 	for (uint32_t i = first; i < g->n_msgs && max > 0; i++) {
-		const struct msgrec *r = &g->msgs[i];
-
-		if ((r->flags & MSG_ACKED) && !(r->flags & MSG_REFUSED) &&
-		    r->delivered < r->expected) {
-			log_lost_one(g, r);
+		if (acked_undelivered(&g->msgs[i])) {
+			log_lost_one(g, &g->msgs[i]);
 			max--;
 		}
 	}
