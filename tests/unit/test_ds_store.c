@@ -583,6 +583,16 @@ static bool test_fold(void)
 	return true;
 }
 
+/* dev-a, with everything up to seq - 1 acknowledged, sends seq and has its
+ * cursor passed over it. */
+static bool send_own_caught_up(struct store *s, int64_t gid, uint64_t seq)
+{
+	CHECK(s->ds->member_ack(s, gid, "dev-a", seq - 1) == 0);
+	CHECK(append(s, gid, seq, "dev-a", NULL, "x") == 0);
+	CHECK(s->ds->member_pass_own(s, gid, "dev-a", seq) == 0);
+	return true;
+}
+
 /* A device's own application message: its cursor moves past it in memory
  * when it had everything before it, stays when it was behind; the fold
  * makes the move durable, a rollback undoes it, a restart before the fold
@@ -606,9 +616,7 @@ static bool test_pass_own(void)
 	CHECK_EQ_INT(v.n, 2);
 	CHECK_EQ_INT(v.seq[1], 2);
 	/* Caught up: passed, without an acks row. */
-	CHECK(s->ds->member_ack(s, gid, "dev-a", 2) == 0);
-	CHECK(append(s, gid, 3, "dev-a", NULL, "x") == 0);
-	CHECK(s->ds->member_pass_own(s, gid, "dev-a", 3) == 0);
+	CHECK(send_own_caught_up(s, gid, 3));
 	CHECK_EQ_INT(sql_int("SELECT count(*) FROM acks"), 1);
 	CHECK(read_all(s, "dev-a", &v));
 	CHECK_EQ_INT(v.n, 0);
@@ -635,9 +643,7 @@ static bool test_pass_own(void)
 	CHECK_EQ_INT(v.n, 1);
 	CHECK_EQ_INT(v.seq[0], 4);
 	/* Not folded yet at a restart: sent again. */
-	CHECK(s->ds->member_ack(s, gid, "dev-a", 4) == 0);
-	CHECK(append(s, gid, 5, "dev-a", NULL, "x") == 0);
-	CHECK(s->ds->member_pass_own(s, gid, "dev-a", 5) == 0);
+	CHECK(send_own_caught_up(s, gid, 5));
 	CHECK(read_all(s, "dev-a", &v));
 	CHECK_EQ_INT(v.n, 0);
 	CHECK((s = reopen(s)) != NULL);

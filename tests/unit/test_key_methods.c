@@ -16,43 +16,10 @@
 #include "err.h"
 #include "key_methods.h"
 #include "test.h"
+#include "test_cert.h"
 
 static EVP_PKEY *ca_key, *device_key, *server_key, *other_ca_key;
 static X509 *ca_cert, *device_cert, *server_cert, *foreign_device_cert;
-
-/* A certificate named cn for key, signed by issuer_key under
- * issuer_cn (key itself when issuer_key is NULL). */
-static X509 *make_cert(const char *cn, EVP_PKEY *key, const char *issuer_cn,
-		       EVP_PKEY *issuer_key)
-{
-	X509 *cert = X509_new();
-	X509_NAME *issuer = X509_NAME_new();
-	EVP_PKEY *signer = issuer_key != NULL ? issuer_key : key;
-	int ok = cert != NULL && issuer != NULL &&
-		 ASN1_INTEGER_set(X509_get_serialNumber(cert), 2) == 1 &&
-		 X509_gmtime_adj(X509_getm_notBefore(cert), -60) != NULL &&
-		 X509_gmtime_adj(X509_getm_notAfter(cert), 3600) != NULL &&
-		 X509_NAME_add_entry_by_txt(X509_get_subject_name(cert), "CN",
-					    MBSTRING_ASC,
-					    (const unsigned char *)cn, -1, -1,
-					    0) == 1 &&
-		 X509_NAME_add_entry_by_txt(
-			 issuer, "CN", MBSTRING_ASC,
-			 (const unsigned char *)(issuer_cn ? issuer_cn : cn),
-			 -1, -1, 0) == 1 &&
-		 X509_set_issuer_name(cert, issuer) == 1 &&
-		 X509_set_pubkey(cert, key) == 1 &&
-		 X509_sign(cert, signer,
-			   EVP_PKEY_is_a(signer, "ED25519") ? NULL
-							    : EVP_sha256()) > 0;
-
-	X509_NAME_free(issuer);
-	if (!ok) {
-		X509_free(cert);
-		return NULL;
-	}
-	return cert;
-}
 
 static bool make_identities(void)
 {
@@ -61,12 +28,12 @@ static bool make_identities(void)
 	server_key = EVP_EC_gen("P-256");
 	device_key = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
 	CHECK(ca_key && other_ca_key && server_key && device_key);
-	ca_cert = make_cert("Org CA", ca_key, NULL, NULL);
-	server_cert = make_cert("server", server_key, "Org CA", ca_key);
-	device_cert = make_cert("device", device_key, "Org CA", ca_key);
+	ca_cert = test_cert_new("Org CA", ca_key, NULL, NULL);
+	server_cert = test_cert_new("server", server_key, ca_cert, ca_key);
+	device_cert = test_cert_new("device", device_key, ca_cert, ca_key);
 	/* Same issuer name, another key: only the signature tells. */
-	foreign_device_cert = make_cert("device", device_key, "Org CA",
-					other_ca_key);
+	foreign_device_cert = test_cert_new("device", device_key, ca_cert,
+					    other_ca_key);
 	CHECK(ca_cert && server_cert && device_cert && foreign_device_cert);
 	return true;
 }

@@ -7,12 +7,12 @@
 #include <string.h>
 
 #include <openssl/x509.h>
-#include <openssl/x509v3.h>
 
 #include "credential.h"
 #include "hpke.h"
 #include "key_package.h"
 #include "test.h"
+#include "test_cert.h"
 
 static const struct mls_suite *suite;
 
@@ -242,40 +242,10 @@ struct pki {
 	X509 *ca;
 };
 
-static X509 *make_cert(EVP_PKEY *subject_key, const char *cn,
-		       EVP_PKEY *issuer_key, X509 *issuer)
-{
-	X509 *x = X509_new();
-	X509_NAME *name = X509_NAME_new();
-
-	X509_set_version(x, 2);
-	ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
-	X509_gmtime_adj(X509_getm_notBefore(x), -3600);
-	X509_gmtime_adj(X509_getm_notAfter(x), 86400);
-	X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-				   (const unsigned char *)cn, -1, -1, 0);
-	X509_set_subject_name(x, name);
-	X509_set_issuer_name(x, issuer ? X509_get_subject_name(issuer) : name);
-	X509_set_pubkey(x, subject_key);
-	if (issuer == NULL) { /* the CA itself */
-		X509V3_CTX v3;
-		X509_EXTENSION *bc;
-
-		X509V3_set_ctx(&v3, x, x, NULL, NULL, 0);
-		bc = X509V3_EXT_conf_nid(NULL, &v3, NID_basic_constraints,
-					 "critical,CA:TRUE");
-		X509_add_ext(x, bc, -1);
-		X509_EXTENSION_free(bc);
-	}
-	X509_sign(x, issuer_key, NULL); /* Ed25519: no separate digest */
-	X509_NAME_free(name);
-	return x;
-}
-
 static bool pki_new(struct pki *p, const char *cn)
 {
 	p->ca_key = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
-	p->ca = p->ca_key ? make_cert(p->ca_key, cn, p->ca_key, NULL) : NULL;
+	p->ca = p->ca_key ? test_cert_new(cn, p->ca_key, NULL, NULL) : NULL;
 	return p->ca != NULL;
 }
 
@@ -297,7 +267,7 @@ static bool x509_credential(struct pki *p, const struct bw_bytes *sig_pub,
 	bool ok;
 
 	ok = mls_sig_pkey_public(suite, sig_pub->p, sig_pub->len, &pk) == 0 &&
-	     (leaf = make_cert(pk, "device", p->ca_key, p->ca)) != NULL &&
+	     (leaf = test_cert_new("device", pk, p->ca, p->ca_key)) != NULL &&
 	     (n0 = i2d_X509(leaf, &der[0])) > 0 &&
 	     (n1 = i2d_X509(p->ca, &der[1])) > 0;
 	if (ok) {

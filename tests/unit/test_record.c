@@ -20,6 +20,7 @@
 #include "devices.h"
 #include "record.h"
 #include "test.h"
+#include "test_cert.h"
 #include "tls.h"
 
 static const char *const suite_names[TLS_REC_NSUITES] = {
@@ -44,38 +45,12 @@ static void keylog(const SSL *ssl, const char *line)
 	tls_rec_keylog(SSL_get_app_data(ssl), line);
 }
 
-/* A P-256 certificate named cn for key, signed by issuer_key (itself
- * when issuer is NULL). */
-static X509 *make_cert(const char *cn, EVP_PKEY *key, X509 *issuer,
-		       EVP_PKEY *issuer_key)
-{
-	X509 *cert = X509_new();
-	X509_NAME *name = X509_get_subject_name(cert);
-	int ok = cert != NULL &&
-		 ASN1_INTEGER_set(X509_get_serialNumber(cert), 1) == 1 &&
-		 X509_gmtime_adj(X509_getm_notBefore(cert), 0) != NULL &&
-		 X509_gmtime_adj(X509_getm_notAfter(cert), 3600) != NULL &&
-		 X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-					    (const unsigned char *)cn, -1, -1,
-					    0) == 1 &&
-		 X509_set_issuer_name(cert, issuer != NULL
-						    ? X509_get_subject_name(issuer)
-						    : name) == 1 &&
-		 X509_set_pubkey(cert, key) == 1 &&
-		 X509_sign(cert, issuer_key, EVP_sha256()) > 0;
-
-	if (!ok) {
-		X509_free(cert);
-		return NULL;
-	}
-	return cert;
-}
-
 /* A self-signed P-256 certificate for the server. */
 static int server_identity(SSL_CTX *ctx)
 {
 	EVP_PKEY *key = EVP_EC_gen("P-256");
-	X509 *cert = key != NULL ? make_cert("server", key, NULL, key) : NULL;
+	X509 *cert = key != NULL ? test_cert_new("server", key, NULL, NULL)
+				 : NULL;
 	int ok = cert != NULL && SSL_CTX_use_certificate(ctx, cert) == 1 &&
 		 SSL_CTX_use_PrivateKey(ctx, key) == 1;
 
@@ -506,10 +481,10 @@ static int write_pem(char *path, X509 *cert, EVP_PKEY *key)
 static int org_files(void)
 {
 	EVP_PKEY *ca_key = EVP_EC_gen("P-256"), *key = EVP_EC_gen("P-256");
-	X509 *ca = ca_key != NULL ? make_cert("CA", ca_key, NULL, ca_key)
+	X509 *ca = ca_key != NULL ? test_cert_new("CA", ca_key, NULL, NULL)
 				  : NULL;
 	X509 *cert = ca != NULL && key != NULL
-			     ? make_cert("localhost", key, ca, ca_key)
+			     ? test_cert_new("localhost", key, ca, ca_key)
 			     : NULL;
 	int rc = cert != NULL && write_pem(ca_path, ca, NULL) == 0 &&
 			 write_pem(crt_path, cert, NULL) == 0 &&
