@@ -1,5 +1,5 @@
-/* fuzz_tls_record.c - bulwarkd's TLS 1.3 record reader (server/net/
- * record.c): what a device sends once the handshake is over.
+/* fuzz_tls_record.c - the TLS 1.3 record reader (lib/tls/tls_record.c):
+ * what a device sends bulwarkd once the handshake is over.
  *
  * An input is a list of chunks, each [kind u8][length u16][bytes]: kind
  * even puts the bytes on the wire as they are (headers, lengths, forged
@@ -17,7 +17,7 @@
 #include <openssl/evp.h>
 
 #include "codec.h"
-#include "record.h"
+#include "tls_record.h"
 
 static struct tls_rec_ctx ctx;
 

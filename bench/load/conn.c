@@ -19,9 +19,9 @@
 #include "ws.h"
 #include "ws_handshake.h"
 
-/* SSL_read calls per wake-up before other connections get their turn. */
-#define READ_ROUNDS 32
 #define READ_CHUNK (64u * 1024u)
+/* Plaintext sealed per send: the records of a flush stay bounded. */
+#define SEAL_CHUNK (256u * 1024u)
 /* Buffers larger than this are released once empty. */
 #define KEEP_BUFFER (256u * 1024u)
 
@@ -106,6 +106,16 @@ static int verify_server(X509_STORE_CTX *ctx, void *arg)
 	return 1;
 }
 
+/* The application traffic secrets go to the connection's record layer,
+ * which takes over once the handshake is done. */
+static void keep_traffic_secrets(const SSL *ssl, const char *line)
+{
+	struct lconn *c = SSL_get_app_data(ssl);
+
+	if (c != NULL)
+		tls_rec_keylog(&c->rec, line);
+}
+
 int conn_tls_context(const char *ca_file, SSL_CTX **out)
 {
 	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
@@ -114,6 +124,7 @@ int conn_tls_context(const char *ca_file, SSL_CTX **out)
 	*out = NULL;
 	if (ctx == NULL ||
 	    SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION) != 1 ||
+	    SSL_CTX_set_ciphersuites(ctx, TLS_REC_CIPHERSUITES) != 1 ||
 	    SSL_CTX_load_verify_locations(ctx, ca_file, NULL) != 1 ||
 	    (cas = SSL_load_client_CA_file(ca_file)) == NULL) {
 		SSL_CTX_free(ctx);
@@ -128,11 +139,12 @@ int conn_tls_context(const char *ca_file, SSL_CTX **out)
 	SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
 	/* The device sends its certificate alone (the server has the CA):
 	 * no chain to build on every handshake. */
-	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
-				      SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
-				      SSL_MODE_NO_AUTO_CHAIN);
-	/* One read() per socket event rather than two per record. */
+	SSL_CTX_set_mode(ctx, SSL_MODE_NO_AUTO_CHAIN);
+	/* One read() per flight of the server's rather than two per record;
+	 * the server sends nothing after its Finished until the upgrade
+	 * request, so nothing is read past the handshake. */
 	SSL_CTX_set_read_ahead(ctx, 1);
+	SSL_CTX_set_keylog_callback(ctx, keep_traffic_secrets);
 	SSL_CTX_set_purpose(ctx, X509_PURPOSE_SSL_SERVER);
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
 	SSL_CTX_set_cert_verify_callback(ctx, verify_server, NULL);
@@ -156,7 +168,7 @@ static void watch(struct lg *g, struct lconn *c, uint32_t ev)
 
 /* SSL_get_error() needs the thread's error queue empty before each TLS
  * call; clearing walks every slot of the queue, and it is empty after
- * every call that succeeded: only clear what is there (once per record). */
+ * every call that succeeded: only clear what is there. */
 static void err_queue_empty(void)
 {
 	if (ERR_peek_error() != 0)
@@ -245,6 +257,7 @@ void conn_close(struct lg *g, struct lconn *c, const char *why)
 	}
 	SSL_free(c->ssl);
 	c->ssl = NULL;
+	tls_rec_clear(&c->rec);
 	c->fd = -1;
 	c->ev = 0;
 	free(c->up);
@@ -252,6 +265,7 @@ void conn_close(struct lg *g, struct lconn *c, const char *why)
 	lbuf_free(&c->in);
 	lbuf_free(&c->frag);
 	lbuf_free(&c->out);
+	lbuf_free(&c->wire);
 	drop_acks(c);
 	free(c->acks);
 	c->acks = NULL;
@@ -270,13 +284,13 @@ void conn_trim(struct lconn *c)
 		lbuf_free(&c->in);
 	if (c->out.len == c->out.off)
 		lbuf_free(&c->out);
+	if (c->wire.len == c->wire.off)
+		lbuf_free(&c->wire);
 	if (c->n_acks == 0) {
 		free(c->acks);
 		c->acks = NULL;
 		c->cap_acks = 0;
 	}
-	if (c->ssl != NULL)
-		SSL_set_mode(c->ssl, SSL_MODE_RELEASE_BUFFERS);
 }
 
 /* ---- output ---- */
@@ -299,35 +313,64 @@ static void queue_bytes(struct lg *g, struct lconn *c, const void *p,
 	loop_dirty(g, c);
 }
 
+/* Send what waits in c->wire; false if some still waits or c closed. */
+static bool send_wire(struct lg *g, struct lconn *c)
+{
+	size_t sent;
+
+	if (tls_rec_send(c->fd, c->wire.p + c->wire.off,
+			 c->wire.len - c->wire.off, &sent) != 0) {
+		conn_close(g, c, "write: connection lost");
+		return false;
+	}
+	c->wire.off += sent;
+	if (c->wire.off < c->wire.len) {
+		watch(g, c, EPOLLIN | EPOLLOUT);
+		return false;
+	}
+	c->wire.off = c->wire.len = 0;
+	if (c->wire.cap > KEEP_BUFFER)
+		lbuf_free(&c->wire);
+	return true;
+}
+
+/* Seal up to SEAL_CHUNK of c->out as records and send them; what the
+ * socket does not take waits in c->wire. */
+static bool seal_and_send(struct lg *g, struct lconn *c)
+{
+	size_t n = c->out.len - c->out.off, sent;
+	struct bw_writer *w = &g->sealed;
+
+	if (n > SEAL_CHUNK)
+		n = SEAL_CHUNK;
+	bw_writer_reset(w);
+	w->err = 0;
+	if (tls_rec_seal(&c->rec, &g->rec_ctx, c->out.p + c->out.off, n, w) !=
+	    0) {
+		conn_close(g, c, "cannot protect a record");
+		return false;
+	}
+	c->out.off += n;
+	if (tls_rec_send(c->fd, w->buf, w->len, &sent) != 0) {
+		conn_close(g, c, "write: connection lost");
+		return false;
+	}
+	if (sent == w->len)
+		return true;
+	lbuf_append(&c->wire, w->buf + sent, w->len - sent);
+	watch(g, c, EPOLLIN | EPOLLOUT);
+	return false;
+}
+
 void conn_flush(struct lg *g, struct lconn *c)
 {
-	char why[120], reason[96];
-	int w, e;
-
-	if (c->ssl == NULL || c->state < LC_UPGRADE)
+	if (c->state < LC_UPGRADE)
 		return;
-	while (c->out.len > c->out.off) {
-		size_t n = c->out.len - c->out.off;
-
-		err_queue_empty();
-		w = SSL_write(c->ssl, c->out.p + c->out.off,
-			      n > INT32_MAX ? INT32_MAX : (int)n);
-		if (w > 0) {
-			c->out.off += (size_t)w;
-			continue;
-		}
-		e = SSL_get_error(c->ssl, w);
-		if (e == SSL_ERROR_WANT_WRITE) {
-			watch(g, c, EPOLLIN | EPOLLOUT);
-			return;
-		}
-		if (e == SSL_ERROR_WANT_READ)
-			return;
-		snprintf(why, sizeof(why), "write: %s",
-			 ssl_reason(reason, sizeof(reason)));
-		conn_close(g, c, why);
+	if (c->wire.len > c->wire.off && !send_wire(g, c))
 		return;
-	}
+	while (c->out.len > c->out.off)
+		if (!seal_and_send(g, c))
+			return;
 	c->out.off = c->out.len = 0;
 	if (c->out.cap > KEEP_BUFFER)
 		lbuf_free(&c->out);
@@ -697,8 +740,25 @@ static void start_tls(struct lg *g, struct lconn *c)
 	    SSL_use_certificate(c->ssl, d->cert) != 1 ||
 	    SSL_use_PrivateKey(c->ssl, d->key) != 1)
 		lg_die("cannot set up TLS for device %u", d->idx);
+	SSL_set_app_data(c->ssl, c);
 	SSL_set_connect_state(c->ssl);
 	c->state = LC_TLS;
+}
+
+/* From here the records are the record layer's (tls_record.h), as on the
+ * server: OpenSSL's per-record bookkeeping was most of the generator's
+ * user time. The SSL object, its session and the server's certificate
+ * go; nothing was read past the handshake and no traffic key used. */
+static bool take_over_records(struct lg *g, struct lconn *c)
+{
+	if (SSL_has_pending(c->ssl) ||
+	    tls_rec_start(&c->rec, &g->rec_ctx, c->ssl) != 0) {
+		conn_close(g, c, "cannot take over the records");
+		return false;
+	}
+	SSL_free(c->ssl);
+	c->ssl = NULL;
+	return true;
 }
 
 static void handshake(struct lg *g, struct lconn *c)
@@ -708,6 +768,8 @@ static void handshake(struct lg *g, struct lconn *c)
 
 	err_queue_empty();
 	if ((r = SSL_do_handshake(c->ssl)) == 1) {
+		if (!take_over_records(g, c))
+			return;
 		send_upgrade(g, c);
 		watch(g, c, EPOLLIN);
 		return;
@@ -726,44 +788,51 @@ static void handshake(struct lg *g, struct lconn *c)
 	conn_close(g, c, why);
 }
 
+/* The peer broke TLS: its alert, best effort, before closing. */
+static void tls_failed(struct lg *g, struct lconn *c)
+{
+	struct bw_writer *w = &g->sealed;
+	char why[64];
+	size_t sent;
+
+	bw_writer_reset(w);
+	w->err = 0;
+	if (c->wire.len == c->wire.off &&
+	    tls_rec_seal_alert(&c->rec, &g->rec_ctx, c->rec.alert, w) == 0)
+		tls_rec_send(c->fd, w->buf, w->len, &sent);
+	snprintf(why, sizeof(why), "read: TLS alert %u", c->rec.alert);
+	conn_close(g, c, why);
+}
+
+/* Every record the socket holds now (the record layer reads it once per
+ * 64 KiB); what is left of a record waits with the connection. */
 static void readable(struct lg *g, struct lconn *c)
 {
-	char why[120], reason[96];
 	uint8_t *buf = loop_read_buffer(g, READ_CHUNK);
-	int r, e;
+	size_t got;
 
-	for (int round = 0; round < READ_ROUNDS && c->state != LC_DEAD;
-	     round++) {
-		err_queue_empty();
-		r = SSL_read(c->ssl, buf, READ_CHUNK);
-		if (r > 0) {
+	/* until the socket is empty or the connection has closed */
+	while (c->state >= LC_UPGRADE) {
+		switch (tls_rec_read(&c->rec, &g->rec_ctx, c->fd, buf,
+				     READ_CHUNK, &got)) {
+		case TLS_REC_DATA:
 			if (c->state == LC_UPGRADE)
-				take_upgrade(g, c, buf, (size_t)r);
+				take_upgrade(g, c, buf, got);
 			else
-				take_bytes(g, c, buf, (size_t)r);
-			/* level-triggered: nothing buffered, nothing to do */
-			if (c->ssl == NULL || !SSL_has_pending(c->ssl))
-				return;
-			continue;
-		}
-		e = SSL_get_error(c->ssl, r);
-		if (e == SSL_ERROR_WANT_READ)
+				take_bytes(g, c, buf, got);
+			break;
+		case TLS_REC_AGAIN:
+			tls_rec_park(&c->rec, &g->rec_ctx);
 			return;
-		if (e == SSL_ERROR_WANT_WRITE) {
-			watch(g, c, EPOLLIN | EPOLLOUT);
-			return;
-		}
-		if (e == SSL_ERROR_ZERO_RETURN ||
-		    (e == SSL_ERROR_SYSCALL && ERR_peek_error() == 0)) {
+		case TLS_REC_EOF:
 			conn_close(g, c, c->state == LC_CLOSING
 						 ? NULL
 						 : "server hung up");
 			return;
+		case TLS_REC_FAIL:
+			tls_failed(g, c);
+			return;
 		}
-		snprintf(why, sizeof(why), "read: %s",
-			 ssl_reason(reason, sizeof(reason)));
-		conn_close(g, c, why);
-		return;
 	}
 }
 

@@ -38,7 +38,9 @@
 #include <netinet/in.h>
 #include <openssl/ssl.h>
 
+#include "codec.h"
 #include "proto.h"
+#include "tls_record.h"
 
 #define LG_HDR_LEN 32u
 #define LG_MAGIC 0x314c5742u /* "BWL1" */
@@ -102,12 +104,14 @@ struct lconn {
 	bool in_ackq;       /* on the loop's acknowledgement queue */
 	bool fragmented;    /* a fragmented message is being assembled */
 	uint32_t ev;
-	SSL *ssl;
+	SSL *ssl;           /* during the handshake only */
+	struct tls_rec rec; /* the records after it (tls_record.h) */
 	struct dev *dev;
 	struct lc_upgrade *up; /* during the upgrade only */
 	struct lbuf in;     /* a frame's beginning, until the rest arrives */
 	struct lbuf frag;   /* a fragmented message being assembled */
 	struct lbuf out;    /* frames for the socket */
+	struct lbuf wire;   /* records the socket did not take yet */
 	struct member **acks; /* members with a seq to acknowledge */
 	uint32_t n_acks, cap_acks;
 	uint64_t ack_due;   /* ns */
@@ -310,6 +314,10 @@ struct lg {
 	/* a shared scratch for frames and envelopes */
 	uint8_t *scratch;
 	size_t scratch_cap;
+	/* every connection's records: contexts and read-ahead, and the
+	 * records of a flush */
+	struct tls_rec_ctx rec_ctx;
+	struct bw_writer sealed;
 };
 
 /* ---- time ---- */

@@ -25,7 +25,8 @@ int loop_init(struct lg *g)
 	g->scratch_cap = LG_MAX_MESSAGE + 64;
 	g->scratch = lg_xcalloc(1, g->scratch_cap);
 	g->mask_off = sizeof(g->mask_pool);
-	return 0;
+	bw_writer_init(&g->sealed, 0);
+	return tls_rec_ctx_init(&g->rec_ctx);
 }
 
 void loop_free(struct lg *g)
@@ -33,6 +34,8 @@ void loop_free(struct lg *g)
 	if (g->ep >= 0)
 		close(g->ep);
 	free(g->scratch);
+	bw_writer_free(&g->sealed);
+	tls_rec_ctx_clear(&g->rec_ctx);
 	free(g->dirty);
 	free(g->pending);
 	free(g->ackq);

@@ -33,7 +33,7 @@
  *
  * OpenSSL reads a record's header, then its body: two read()s a record,
  * ten for a login. Its own read-ahead would take the bytes that follow the
- * client's Finished, which the record layer needs (record.h). Its reads
+ * client's Finished, which the record layer needs (tls_record.h). Its reads
  * go instead through the record layer's read-ahead (tls_rec_read_raw):
  * one read() takes what the socket holds, and what OpenSSL leaves is
  * already where the records are read from. */
@@ -151,27 +151,6 @@ static const char *ssl_reason(void)
 	return r != NULL ? r : "connection error";
 }
 
-/* Write p[0..n) to the socket as it is; *sent tells how much it took.
- * -1 on a hard error. */
-static int write_raw(int fd, const uint8_t *p, size_t n, size_t *sent)
-{
-	ssize_t k;
-
-	*sent = 0;
-	while (*sent < n) {
-		k = send(fd, p + *sent, n - *sent, MSG_NOSIGNAL);
-		if (k > 0)
-			*sent += (size_t)k;
-		else if (k < 0 && errno == EINTR)
-			continue;
-		else if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			return 0;
-		else
-			return -1;
-	}
-	return 0;
-}
-
 static int send_pending(struct conn *c, const char **why);
 
 /* An alert after the round's output, when nothing waits before it in the
@@ -188,7 +167,7 @@ static void send_alert(struct conn *c, enum tls_alert alert)
 	sealed->err = 0;
 	if (tls_rec_seal_alert(&c->rec, &c->worker->rec_ctx, alert, sealed) ==
 	    0)
-		write_raw(c->fd, sealed->buf, sealed->len, &sent);
+		tls_rec_send(c->fd, sealed->buf, sealed->len, &sent);
 }
 
 static size_t rec_read(struct conn *c, uint8_t *buf, size_t n)
@@ -302,7 +281,7 @@ static int seal_and_send(struct conn *c, const uint8_t *p, size_t n,
 		return -1;
 	}
 	if (c->out == NULL &&
-	    write_raw(c->fd, sealed->buf, sealed->len, &sent) != 0) {
+	    tls_rec_send(c->fd, sealed->buf, sealed->len, &sent) != 0) {
 		*why = "connection lost";
 		return -1;
 	}
@@ -419,7 +398,7 @@ static void flush(struct conn *c)
 	const uint8_t *p = c->out + c->out_off;
 	size_t n = c->out_len - c->out_off, sent;
 
-	if (c->ssl == NULL ? write_raw(c->fd, p, n, &sent) != 0
+	if (c->ssl == NULL ? tls_rec_send(c->fd, p, n, &sent) != 0
 			   : write_some(c, p, n, &sent) != 0) {
 		conn_close(c, c->ssl == NULL ? "connection lost" : ssl_reason());
 		return;
@@ -566,7 +545,7 @@ static int authenticate(struct conn *c)
 	return 0;
 }
 
-/* From here the device's records are protected by rec (record.h): the SSL
+/* From here the device's records are protected by rec (tls_record.h): the SSL
  * object, its session and the peer's certificate go. OpenSSL reads no
  * further than the client's Finished (no read-ahead) and sends no
  * tickets, so no application data has used the traffic keys yet. */

@@ -13,7 +13,7 @@
  * being assembled, the output buffer while the socket cannot take more,
  * the activation state during an activation. OpenSSL's SSL object lives
  * through the handshake; an authenticated device's connection then
- * protects its records itself (record.h) and frees it. A connection
+ * protects its records itself (tls_record.h) and frees it. A connection
  * without a certificate keeps it (activation needs its exporter), with
  * its record buffers released when idle (SSL_MODE_RELEASE_BUFFERS).
  */
@@ -28,7 +28,7 @@
 #include <wslay/wslay.h>
 
 #include "devices.h"
-#include "record.h"
+#include "tls_record.h"
 
 struct worker;
 struct upgrade;

@@ -12,7 +12,7 @@
 #include "errors.h"
 #include "log.h"
 #include "proto.h"
-#include "record.h"
+#include "tls_record.h"
 #include "tls.h"
 
 int tls_cert_fingerprint(X509 *cert, uint8_t out[STORE_FINGERPRINT_LEN])
@@ -59,7 +59,7 @@ static int verify_device(int preverify_ok, X509_STORE_CTX *xs)
 }
 
 /* The application traffic secrets go to the connection's record layer,
- * which takes over once the handshake is done (record.h). */
+ * which takes over once the handshake is done (tls_record.h). */
 static void keep_traffic_secrets(const SSL *ssl, const char *line)
 {
 	struct tls_rec *r = SSL_get_app_data(ssl);

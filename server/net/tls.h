@@ -9,7 +9,7 @@
  * handshake fails. Without a certificate a connection may only activate.
  *
  * Each SSL's app data is its connection's struct tls_rec: the context's
- * key log callback hands it the traffic secrets (record.h).
+ * key log callback hands it the traffic secrets (tls_record.h).
  */
 #ifndef BWD_TLS_H
 #define BWD_TLS_H

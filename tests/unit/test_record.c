@@ -1,9 +1,10 @@
-/* test_record.c - bulwarkd's TLS 1.3 record layer (server/net/record.c)
- * against OpenSSL's client: after an OpenSSL handshake the server side
- * drops its SSL object and speaks records itself, in every suite, through
- * KeyUpdates both ways, alerts, and tampered or malformed records. Also
- * the server context's chain (server/net/tls.c): the CA certificate is
- * left out only for a client that names the CA. */
+/* test_record.c - the TLS 1.3 record layer (lib/tls/tls_record.c)
+ * against OpenSSL: after an OpenSSL handshake one side drops its SSL
+ * object and speaks records itself (bulwarkd as the server, the load
+ * generator as the client), in every suite, through KeyUpdates both ways,
+ * alerts, and tampered or malformed records. Also the server context's
+ * chain (server/net/tls.c): the CA certificate is left out only for a
+ * client that names the CA. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -18,10 +19,10 @@
 #include <openssl/pem.h>
 
 #include "devices.h"
-#include "record.h"
 #include "test.h"
 #include "test_cert.h"
 #include "tls.h"
+#include "tls_record.h"
 
 static const char *const suite_names[TLS_REC_NSUITES] = {
 	"TLS_AES_128_GCM_SHA256",
@@ -29,12 +30,15 @@ static const char *const suite_names[TLS_REC_NSUITES] = {
 	"TLS_CHACHA20_POLY1305_SHA256",
 };
 
-/* A connected pair: OpenSSL's client, and the server's record layer once
- * the handshake is over. */
+/* Which side of the connection the record layer takes over. */
+enum side { OURS_SERVER, OURS_CLIENT };
+
+/* A connected pair: OpenSSL on one side (peer), the record layer on the
+ * other once the handshake is over. */
 struct pair {
 	SSL_CTX *cctx, *sctx;
-	SSL *client, *server;
-	int cfd, sfd;
+	SSL *peer;
+	int pfd, ofd; /* the peer's socket, ours */
 	struct tls_rec rec;
 	struct tls_rec_ctx x;
 	struct bw_writer out;
@@ -64,81 +68,96 @@ static int nonblocking(int fd)
 	return fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
 }
 
-static int handshake(struct pair *p)
+static int handshake(SSL *client, SSL *server)
 {
 	int c = 0, s = 0;
 
 	for (int i = 0; i < 100 && (c != 1 || s != 1); i++) {
 		if (c != 1)
-			c = SSL_do_handshake(p->client);
+			c = SSL_do_handshake(client);
 		if (s != 1)
-			s = SSL_do_handshake(p->server);
+			s = SSL_do_handshake(server);
 	}
 	return c == 1 && s == 1 ? 0 : -1;
 }
 
-static int pair_open(struct pair *p, enum tls_rec_suite suite)
+/* OpenSSL's client and server over a socket pair, their handshake done;
+ * ours is the side whose records the layer takes over. */
+static int pair_open_as(struct pair *p, enum tls_rec_suite suite,
+			enum side side)
 {
-	int fds[2];
+	SSL *client = NULL, *server = NULL, *ours;
+	int fds[2], rc = -1;
 
 	memset(p, 0, sizeof(*p));
-	p->cfd = p->sfd = -1;
+	p->pfd = p->ofd = -1;
 	bw_writer_init(&p->out, 0);
 	if (socketpair(AF_UNIX, SOCK_STREAM, 0, fds) != 0)
 		return -1;
-	p->cfd = fds[0];
-	p->sfd = fds[1];
+	p->ofd = fds[side == OURS_SERVER];
+	p->pfd = fds[side != OURS_SERVER];
 	p->cctx = SSL_CTX_new(TLS_client_method());
 	p->sctx = SSL_CTX_new(TLS_server_method());
 	if (p->cctx == NULL || p->sctx == NULL ||
-	    nonblocking(p->cfd) != 0 || nonblocking(p->sfd) != 0 ||
+	    nonblocking(p->pfd) != 0 || nonblocking(p->ofd) != 0 ||
 	    SSL_CTX_set_min_proto_version(p->cctx, TLS1_3_VERSION) != 1 ||
 	    SSL_CTX_set_ciphersuites(p->cctx, suite_names[suite]) != 1 ||
 	    SSL_CTX_set_ciphersuites(p->sctx, TLS_REC_CIPHERSUITES) != 1 ||
 	    server_identity(p->sctx) != 0 || tls_rec_ctx_init(&p->x) != 0)
 		return -1;
 	SSL_CTX_set_num_tickets(p->sctx, 0);
-	SSL_CTX_set_keylog_callback(p->sctx, keylog);
-	p->client = SSL_new(p->cctx);
-	p->server = SSL_new(p->sctx);
-	if (p->client == NULL || p->server == NULL ||
-	    SSL_set_fd(p->client, p->cfd) != 1 ||
-	    SSL_set_fd(p->server, p->sfd) != 1)
-		return -1;
-	SSL_set_app_data(p->server, &p->rec);
-	SSL_set_connect_state(p->client);
-	SSL_set_accept_state(p->server);
-	if (handshake(p) != 0 ||
-	    tls_rec_start(&p->rec, &p->x, p->server) != 0)
-		return -1;
-	SSL_free(p->server); /* as bulwarkd does */
-	p->server = NULL;
-	return 0;
+	SSL_CTX_set_keylog_callback(side == OURS_SERVER ? p->sctx : p->cctx,
+				    keylog);
+	client = SSL_new(p->cctx);
+	server = SSL_new(p->sctx);
+	if (client == NULL || server == NULL ||
+	    SSL_set_fd(client, fds[0]) != 1 || SSL_set_fd(server, fds[1]) != 1)
+		goto out;
+	ours = side == OURS_SERVER ? server : client;
+	SSL_set_app_data(ours, &p->rec);
+	SSL_set_connect_state(client);
+	SSL_set_accept_state(server);
+	if (handshake(client, server) != 0 ||
+	    tls_rec_start(&p->rec, &p->x, ours) != 0)
+		goto out;
+	p->peer = side == OURS_SERVER ? client : server;
+	rc = 0;
+out:
+	/* ours goes, as bulwarkd and the generator free theirs */
+	if (p->peer != client)
+		SSL_free(client);
+	if (p->peer != server)
+		SSL_free(server);
+	return rc;
+}
+
+static int pair_open(struct pair *p, enum tls_rec_suite suite)
+{
+	return pair_open_as(p, suite, OURS_SERVER);
 }
 
 static void pair_close(struct pair *p)
 {
-	SSL_free(p->client);
-	SSL_free(p->server);
+	SSL_free(p->peer);
 	SSL_CTX_free(p->cctx);
 	SSL_CTX_free(p->sctx);
-	if (p->cfd >= 0)
-		close(p->cfd);
-	if (p->sfd >= 0)
-		close(p->sfd);
+	if (p->pfd >= 0)
+		close(p->pfd);
+	if (p->ofd >= 0)
+		close(p->ofd);
 	tls_rec_clear(&p->rec);
 	tls_rec_ctx_clear(&p->x);
 	bw_writer_free(&p->out);
 }
 
-/* The server reads exactly n bytes of application data. */
-static bool server_reads(struct pair *p, const void *want, size_t n)
+/* The record layer reads exactly n bytes of application data. */
+static bool ours_reads(struct pair *p, const void *want, size_t n)
 {
 	uint8_t buf[64 * 1024];
 	size_t have = 0, got;
 
 	while (have < n) {
-		CHECK(tls_rec_read(&p->rec, &p->x, p->sfd, buf + have,
+		CHECK(tls_rec_read(&p->rec, &p->x, p->ofd, buf + have,
 				   sizeof(buf) - have, &got) == TLS_REC_DATA);
 		have += got;
 	}
@@ -161,8 +180,8 @@ static int send_all(int fd, const uint8_t *p, size_t n)
 	return 0;
 }
 
-/* The server protects p[0..n) and the client reads it all. */
-static bool client_reads(struct pair *p, const uint8_t *data, size_t n)
+/* The record layer protects p[0..n) and OpenSSL reads it all. */
+static bool peer_reads(struct pair *p, const uint8_t *data, size_t n)
 {
 	static uint8_t buf[64 * 1024];
 	size_t have = 0;
@@ -170,9 +189,9 @@ static bool client_reads(struct pair *p, const uint8_t *data, size_t n)
 
 	bw_writer_reset(&p->out);
 	CHECK(tls_rec_seal(&p->rec, &p->x, data, n, &p->out) == 0);
-	CHECK(send_all(p->sfd, p->out.buf, p->out.len) == 0);
+	CHECK(send_all(p->ofd, p->out.buf, p->out.len) == 0);
 	while (have < n) {
-		k = SSL_read(p->client, buf + have, (int)(sizeof(buf) - have));
+		k = SSL_read(p->peer, buf + have, (int)(sizeof(buf) - have));
 		CHECK(k > 0);
 		have += (size_t)k;
 	}
@@ -180,7 +199,7 @@ static bool client_reads(struct pair *p, const uint8_t *data, size_t n)
 	return true;
 }
 
-static bool exchange_in(enum tls_rec_suite suite)
+static bool exchange_in(enum tls_rec_suite suite, enum side side)
 {
 	struct pair p;
 	static uint8_t big[40000];
@@ -188,16 +207,16 @@ static bool exchange_in(enum tls_rec_suite suite)
 
 	for (size_t i = 0; i < sizeof(big); i++)
 		big[i] = (uint8_t)(i * 7);
-	if (pair_open(&p, suite) != 0 ||
+	if (pair_open_as(&p, suite, side) != 0 ||
 	    p.rec.secret_len != (suite == TLS_REC_AES_256_GCM ? 48 : 32))
 		goto out;
-	if (SSL_write(p.client, "hello", 5) != 5 ||
-	    !server_reads(&p, "hello", 5) ||
-	    !client_reads(&p, (const uint8_t *)"world", 5) ||
+	if (SSL_write(p.peer, "hello", 5) != 5 ||
+	    !ours_reads(&p, "hello", 5) ||
+	    !peer_reads(&p, (const uint8_t *)"world", 5) ||
 	    /* more than one record each way */
-	    SSL_write(p.client, big, sizeof(big)) != (int)sizeof(big) ||
-	    !server_reads(&p, big, sizeof(big)) ||
-	    !client_reads(&p, big, sizeof(big)))
+	    SSL_write(p.peer, big, sizeof(big)) != (int)sizeof(big) ||
+	    !ours_reads(&p, big, sizeof(big)) ||
+	    !peer_reads(&p, big, sizeof(big)))
 		goto out;
 	ok = true;
 out:
@@ -205,38 +224,75 @@ out:
 	return ok;
 }
 
-static bool test_every_suite(void)
+static bool test_every_suite_either_side(void)
 {
-	for (int s = 0; s < TLS_REC_NSUITES; s++)
-		CHECK(exchange_in((enum tls_rec_suite)s));
+	for (int s = 0; s < TLS_REC_NSUITES; s++) {
+		CHECK(exchange_in((enum tls_rec_suite)s, OURS_SERVER));
+		CHECK(exchange_in((enum tls_rec_suite)s, OURS_CLIENT));
+	}
 	return true;
 }
 
-/* §4.6.3: the client's KeyUpdate asks for ours; both sides move on. */
-static bool test_key_updates(void)
+/* §4.6.3: the peer's KeyUpdate asks for ours; both sides move on. */
+static bool key_updates_as(enum side side)
 {
 	struct pair p;
 	bool ok = false;
 
-	if (pair_open(&p, TLS_REC_AES_128_GCM) != 0)
+	if (pair_open_as(&p, TLS_REC_AES_128_GCM, side) != 0)
 		goto out;
 	for (int round = 0; round < 3; round++) {
-		/* The server's answer: its KeyUpdate, then "reply" as the
-		 * first record under its next key. */
-		if (SSL_key_update(p.client, SSL_KEY_UPDATE_REQUESTED) != 1 ||
-		    SSL_write(p.client, "again", 5) != 5 ||
-		    !server_reads(&p, "again", 5) || !p.rec.key_update_due ||
-		    !client_reads(&p, (const uint8_t *)"reply", 5) ||
+		/* The answer: our KeyUpdate, then "reply" as the first record
+		 * under our next key. */
+		if (SSL_key_update(p.peer, SSL_KEY_UPDATE_REQUESTED) != 1 ||
+		    SSL_write(p.peer, "again", 5) != 5 ||
+		    !ours_reads(&p, "again", 5) || !p.rec.key_update_due ||
+		    !peer_reads(&p, (const uint8_t *)"reply", 5) ||
 		    p.rec.key_update_due || p.rec.tx.seq != 1 ||
 		    p.rec.rx.seq != 1)
 			goto out;
 	}
-	/* Without a request the server keeps its key. */
-	if (SSL_key_update(p.client, SSL_KEY_UPDATE_NOT_REQUESTED) != 1 ||
-	    SSL_write(p.client, "quiet", 5) != 5 ||
-	    !server_reads(&p, "quiet", 5) || p.rec.key_update_due ||
-	    !client_reads(&p, (const uint8_t *)"same", 4) ||
+	/* Without a request we keep our key. */
+	if (SSL_key_update(p.peer, SSL_KEY_UPDATE_NOT_REQUESTED) != 1 ||
+	    SSL_write(p.peer, "quiet", 5) != 5 ||
+	    !ours_reads(&p, "quiet", 5) || p.rec.key_update_due ||
+	    !peer_reads(&p, (const uint8_t *)"same", 4) ||
 	    p.rec.tx.seq != 2)
+		goto out;
+	ok = true;
+out:
+	pair_close(&p);
+	return ok;
+}
+
+static bool test_key_updates_either_side(void)
+{
+	CHECK(key_updates_as(OURS_SERVER));
+	CHECK(key_updates_as(OURS_CLIENT));
+	return true;
+}
+
+static bool close_notify_as(enum side side)
+{
+	struct pair p;
+	uint8_t buf[16];
+	size_t got;
+	bool ok = false;
+
+	if (pair_open_as(&p, TLS_REC_AES_256_GCM, side) != 0)
+		goto out;
+	/* The peer's close_notify ends our stream. */
+	if (SSL_shutdown(p.peer) < 0 ||
+	    tls_rec_read(&p.rec, &p.x, p.ofd, buf, sizeof(buf), &got) !=
+		    TLS_REC_EOF)
+		goto out;
+	/* And ours, the peer's. */
+	bw_writer_reset(&p.out);
+	if (tls_rec_seal_alert(&p.rec, &p.x, TLS_ALERT_CLOSE_NOTIFY,
+			       &p.out) != 0 ||
+	    send_all(p.ofd, p.out.buf, p.out.len) != 0 ||
+	    SSL_read(p.peer, buf, sizeof(buf)) != 0 ||
+	    SSL_get_error(p.peer, 0) != SSL_ERROR_ZERO_RETURN)
 		goto out;
 	ok = true;
 out:
@@ -246,47 +302,26 @@ out:
 
 static bool test_close_notify_both_ways(void)
 {
-	struct pair p;
-	uint8_t buf[16];
-	size_t got;
-	bool ok = false;
-
-	if (pair_open(&p, TLS_REC_AES_256_GCM) != 0)
-		goto out;
-	/* The client's close_notify ends the server's stream. */
-	if (SSL_shutdown(p.client) < 0 ||
-	    tls_rec_read(&p.rec, &p.x, p.sfd, buf, sizeof(buf), &got) !=
-		    TLS_REC_EOF)
-		goto out;
-	/* And the server's, the client's. */
-	bw_writer_reset(&p.out);
-	if (tls_rec_seal_alert(&p.rec, &p.x, TLS_ALERT_CLOSE_NOTIFY,
-			       &p.out) != 0 ||
-	    send_all(p.sfd, p.out.buf, p.out.len) != 0 ||
-	    SSL_read(p.client, buf, sizeof(buf)) != 0 ||
-	    SSL_get_error(p.client, 0) != SSL_ERROR_ZERO_RETURN)
-		goto out;
-	ok = true;
-out:
-	pair_close(&p);
-	return ok;
+	CHECK(close_notify_as(OURS_SERVER));
+	CHECK(close_notify_as(OURS_CLIENT));
+	return true;
 }
 
-/* The client's next record, as it is on the wire. */
-static int client_record(struct pair *p, uint8_t *buf, size_t size,
+/* The peer's next record, as it is on the wire. */
+static int peer_record(struct pair *p, uint8_t *buf, size_t size,
 			 size_t *n)
 {
 	ssize_t k;
 
-	if (SSL_write(p->client, "payload", 7) != 7)
+	if (SSL_write(p->peer, "payload", 7) != 7)
 		return -1;
-	if ((k = read(p->sfd, buf, size)) <= 0)
+	if ((k = read(p->ofd, buf, size)) <= 0)
 		return -1;
 	*n = (size_t)k;
 	return 0;
 }
 
-/* The server reads raw from a pipe holding these bytes. */
+/* The record layer reads raw from a pipe holding these bytes. */
 static enum tls_rec_io read_crafted(struct pair *p, const uint8_t *bytes,
 				    size_t n)
 {
@@ -318,7 +353,7 @@ static bool test_tampered_record_refused(void)
 	bool ok = false;
 
 	if (pair_open(&p, TLS_REC_CHACHA20_POLY1305) != 0 ||
-	    client_record(&p, rec, sizeof(rec), &n) != 0)
+	    peer_record(&p, rec, sizeof(rec), &n) != 0)
 		goto out;
 	rec[n - 3] ^= 1;
 	if (read_crafted(&p, rec, n) != TLS_REC_FAIL ||
@@ -367,19 +402,19 @@ static bool test_partial_record_waits(void)
 	bool ok = false;
 
 	if (pair_open(&p, TLS_REC_AES_128_GCM) != 0 ||
-	    client_record(&p, rec, sizeof(rec), &n) != 0)
+	    peer_record(&p, rec, sizeof(rec), &n) != 0)
 		goto out;
-	if (send_all(p.cfd, rec, 3) != 0 ||
-	    tls_rec_read(&p.rec, &p.x, p.sfd, buf, sizeof(buf), &got) !=
+	if (send_all(p.pfd, rec, 3) != 0 ||
+	    tls_rec_read(&p.rec, &p.x, p.ofd, buf, sizeof(buf), &got) !=
 		    TLS_REC_AGAIN ||
-	    send_all(p.cfd, rec + 3, 7) != 0 ||
-	    tls_rec_read(&p.rec, &p.x, p.sfd, buf, sizeof(buf), &got) !=
+	    send_all(p.pfd, rec + 3, 7) != 0 ||
+	    tls_rec_read(&p.rec, &p.x, p.ofd, buf, sizeof(buf), &got) !=
 		    TLS_REC_AGAIN ||
-	    p.rec.body == NULL || send_all(p.cfd, rec + 10, n - 10) != 0 ||
-	    tls_rec_read(&p.rec, &p.x, p.sfd, buf, 3, &got) !=
+	    p.rec.body == NULL || send_all(p.pfd, rec + 10, n - 10) != 0 ||
+	    tls_rec_read(&p.rec, &p.x, p.ofd, buf, 3, &got) !=
 		    TLS_REC_DATA ||
 	    got != 3 || memcmp(buf, "pay", 3) != 0 ||
-	    tls_rec_read(&p.rec, &p.x, p.sfd, buf, sizeof(buf), &got) !=
+	    tls_rec_read(&p.rec, &p.x, p.ofd, buf, sizeof(buf), &got) !=
 		    TLS_REC_DATA ||
 	    got != 4 || memcmp(buf, "load", 4) != 0 || p.rec.body != NULL)
 		goto out;
@@ -399,19 +434,19 @@ static bool test_read_ahead_parks(void)
 	bool ok = false;
 
 	if (pair_open(&p, TLS_REC_AES_128_GCM) != 0 ||
-	    SSL_write(p.client, "one", 3) != 3 ||
-	    SSL_write(p.client, "two", 3) != 3)
+	    SSL_write(p.peer, "one", 3) != 3 ||
+	    SSL_write(p.peer, "two", 3) != 3)
 		goto out;
-	if (tls_rec_read(&p.rec, &p.x, p.sfd, buf, sizeof(buf), &got) !=
+	if (tls_rec_read(&p.rec, &p.x, p.ofd, buf, sizeof(buf), &got) !=
 		    TLS_REC_DATA ||
 	    got != 3 || memcmp(buf, "one", 3) != 0 || p.x.ra_owner != &p.rec)
 		goto out;
 	tls_rec_park(&p.rec, &p.x);
 	if (p.rec.stash == NULL || p.x.ra_owner != NULL || p.x.ra_len != 0 ||
-	    tls_rec_read(&p.rec, &p.x, p.sfd, buf, sizeof(buf), &got) !=
+	    tls_rec_read(&p.rec, &p.x, p.ofd, buf, sizeof(buf), &got) !=
 		    TLS_REC_DATA ||
 	    got != 3 || memcmp(buf, "two", 3) != 0 || p.rec.stash != NULL ||
-	    tls_rec_read(&p.rec, &p.x, p.sfd, buf, sizeof(buf), &got) !=
+	    tls_rec_read(&p.rec, &p.x, p.ofd, buf, sizeof(buf), &got) !=
 		    TLS_REC_AGAIN)
 		goto out;
 	tls_rec_park(&p.rec, &p.x);
@@ -433,26 +468,26 @@ static bool test_raw_reads_share_read_ahead(void)
 	bool ok = false;
 
 	if (pair_open(&p, TLS_REC_AES_128_GCM) != 0 ||
-	    send_all(p.cfd, (const uint8_t *)"fin", 3) != 0 ||
-	    SSL_write(p.client, "one", 3) != 3)
+	    send_all(p.pfd, (const uint8_t *)"fin", 3) != 0 ||
+	    SSL_write(p.peer, "one", 3) != 3)
 		goto out;
-	if (tls_rec_read_raw(&p.rec, &p.x, p.sfd, buf, 3, &got) !=
+	if (tls_rec_read_raw(&p.rec, &p.x, p.ofd, buf, 3, &got) !=
 		    TLS_REC_DATA ||
 	    got != 3 || memcmp(buf, "fin", 3) != 0 || p.x.ra_owner != &p.rec ||
 	    !p.x.ra_drained || p.x.ra_off == p.x.ra_len)
 		goto out;
-	if (tls_rec_read(&p.rec, &p.x, p.sfd, buf, sizeof(buf), &got) !=
+	if (tls_rec_read(&p.rec, &p.x, p.ofd, buf, sizeof(buf), &got) !=
 		    TLS_REC_DATA ||
 	    got != 3 || memcmp(buf, "one", 3) != 0)
 		goto out;
 	/* Drained: neither reader asks the socket again in this turn. */
-	if (SSL_write(p.client, "two", 3) != 3 ||
-	    tls_rec_read_raw(&p.rec, &p.x, p.sfd, buf, 1, &got) !=
+	if (SSL_write(p.peer, "two", 3) != 3 ||
+	    tls_rec_read_raw(&p.rec, &p.x, p.ofd, buf, 1, &got) !=
 		    TLS_REC_AGAIN ||
 	    got != 0)
 		goto out;
 	tls_rec_park(&p.rec, &p.x);
-	ok = server_reads(&p, "two", 3);
+	ok = ours_reads(&p, "two", 3);
 out:
 	pair_close(&p);
 	return ok;
@@ -504,44 +539,41 @@ static int org_files(void)
 static int chain_length(SSL_CTX *sctx, bool names_ca)
 {
 	SSL_CTX *cctx = SSL_CTX_new(TLS_client_method());
-	struct pair p = { .sctx = sctx, .cfd = -1, .sfd = -1 };
+	SSL *client = NULL, *server = NULL;
 	STACK_OF(X509_NAME) *cas;
-	int fds[2], n = -1;
+	struct tls_rec rec = { 0 }; /* the server's key log lands here */
+	int fds[2] = { -1, -1 }, n = -1;
 
 	if (cctx == NULL || socketpair(AF_UNIX, SOCK_STREAM, 0, fds) != 0)
 		goto out;
-	p.cfd = fds[0];
-	p.sfd = fds[1];
 	SSL_CTX_set_verify(cctx, SSL_VERIFY_PEER, NULL);
 	if (SSL_CTX_load_verify_locations(cctx, ca_path, NULL) != 1 ||
-	    nonblocking(p.cfd) != 0 || nonblocking(p.sfd) != 0)
+	    nonblocking(fds[0]) != 0 || nonblocking(fds[1]) != 0)
 		goto out;
 	if (names_ca) {
 		if ((cas = SSL_load_client_CA_file(ca_path)) == NULL)
 			goto out;
 		SSL_CTX_set0_CA_list(cctx, cas);
 	}
-	p.client = SSL_new(cctx);
-	p.server = SSL_new(sctx);
-	if (p.client == NULL || p.server == NULL ||
-	    SSL_set_fd(p.client, p.cfd) != 1 ||
-	    SSL_set_fd(p.server, p.sfd) != 1)
+	client = SSL_new(cctx);
+	server = SSL_new(sctx);
+	if (client == NULL || server == NULL ||
+	    SSL_set_fd(client, fds[0]) != 1 || SSL_set_fd(server, fds[1]) != 1)
 		goto out;
-	SSL_set_app_data(p.server, &p.rec);
-	SSL_set_connect_state(p.client);
-	SSL_set_accept_state(p.server);
-	if (handshake(&p) == 0 &&
-	    SSL_get_verify_result(p.client) == X509_V_OK)
-		n = sk_X509_num(SSL_get_peer_cert_chain(p.client));
+	SSL_set_app_data(server, &rec);
+	SSL_set_connect_state(client);
+	SSL_set_accept_state(server);
+	if (handshake(client, server) == 0 &&
+	    SSL_get_verify_result(client) == X509_V_OK)
+		n = sk_X509_num(SSL_get_peer_cert_chain(client));
 out:
-	SSL_free(p.client);
-	SSL_free(p.server);
+	SSL_free(client);
+	SSL_free(server);
 	SSL_CTX_free(cctx);
-	if (p.cfd >= 0)
-		close(p.cfd);
-	if (p.sfd >= 0)
-		close(p.sfd);
-	tls_rec_clear(&p.rec);
+	for (int i = 0; i < 2; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	tls_rec_clear(&rec);
 	return n;
 }
 
@@ -571,8 +603,8 @@ int main(void)
 {
 	int failed = 0;
 
-	RUN(test_every_suite, &failed);
-	RUN(test_key_updates, &failed);
+	RUN(test_every_suite_either_side, &failed);
+	RUN(test_key_updates_either_side, &failed);
 	RUN(test_close_notify_both_ways, &failed);
 	RUN(test_tampered_record_refused, &failed);
 	RUN(test_malformed_headers_refused, &failed);

@@ -1,12 +1,16 @@
 /*
- * record.h - TLS 1.3 record protection once the handshake is over
+ * tls_record.h - TLS 1.3 record protection once the handshake is over
  * (RFC 8446 §5.2-5.5; traffic keys §7.3; KeyUpdate §4.6.3 and §7.2).
  *
- * OpenSSL runs the handshake. An authenticated device's connection then
- * gives its SSL object back (the SSL itself, the session holding the
- * peer's certificate and two cipher contexts: about 15 KiB that an idle
- * connection would otherwise keep) and its records are protected here,
- * keyed from the two application traffic secrets. What stays per
+ * OpenSSL runs the handshake. The connection then gives its SSL object
+ * back (the SSL itself, the session holding the peer's certificate and
+ * two cipher contexts: about 15 KiB that an idle connection would
+ * otherwise keep) and its records are protected here, keyed from the two
+ * application traffic secrets: bulwarkd's authenticated devices, and the
+ * load generator's devices on the client side (bench/load), whose
+ * OpenSSL spent most of its per-record work on bookkeeping. A client
+ * takes over only from a server that sends no session tickets (bulwarkd
+ * sends none): a NewSessionTicket is refused as unexpected. What stays per
  * connection is struct tls_rec: the secrets, keys, IVs and sequence
  * numbers; a record's buffer exists only while it is being read. The
  * cipher and KDF contexts are the thread's (struct tls_rec_ctx), keyed
@@ -16,8 +20,8 @@
  * key log callback (tls_rec_keylog), the one interface OpenSSL 3.0 has for
  * them; they never leave memory and are wiped with the connection.
  */
-#ifndef BWD_RECORD_H
-#define BWD_RECORD_H
+#ifndef BW_TLS_RECORD_H
+#define BW_TLS_RECORD_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -37,7 +41,7 @@
 /* What a record adds to its content: header, content type, tag. */
 #define TLS_REC_OVERHEAD (TLS_REC_HEADER_LEN + 1 + TLS_REC_TAG_LEN)
 
-/* TLS 1.3's cipher suites (§B.4), as the server enables them. */
+/* TLS 1.3's cipher suites (§B.4), as bulwarkd enables them. */
 enum tls_rec_suite {
 	TLS_REC_AES_128_GCM,
 	TLS_REC_AES_256_GCM,
@@ -109,8 +113,9 @@ void tls_rec_ctx_clear(struct tls_rec_ctx *x);
 /* A line of OpenSSL's key log (NSS format): keeps the application
  * traffic secrets, ignores the rest. */
 void tls_rec_keylog(struct tls_rec *r, const char *line);
-/* The handshake is over: the keys of both directions from the secrets.
- * The SSL object must not have read or written application data. */
+/* The handshake is over: the keys of both directions from the secrets,
+ * for the SSL object's side (server or client). It must not have read or
+ * written application data, nor hold bytes read ahead. */
 int tls_rec_start(struct tls_rec *r, struct tls_rec_ctx *x, const SSL *ssl);
 /* Wipe the secrets and free the buffer. */
 void tls_rec_clear(struct tls_rec *r);
@@ -129,9 +134,10 @@ enum tls_rec_io {
 enum tls_rec_io tls_rec_read(struct tls_rec *r, struct tls_rec_ctx *x,
 			     int fd, uint8_t *buf, size_t n, size_t *got);
 /* Up to n bytes of the connection's stream as they came (no record
- * opened), through the same read-ahead: OpenSSL's handshake reads here
- * (conn.c), so that one read() takes a whole flight of the client's and
- * what follows its Finished is already where tls_rec_read looks. */
+ * opened), through the same read-ahead: bulwarkd's OpenSSL reads the
+ * handshake here (server/net/conn.c), so that one read() takes a whole
+ * flight of the client's and what follows its Finished is already where
+ * tls_rec_read looks. */
 enum tls_rec_io tls_rec_read_raw(struct tls_rec *r, struct tls_rec_ctx *x,
 				 int fd, uint8_t *p, size_t n, size_t *got);
 /* Wipe the secrets and keys, keep the bytes read ahead: for a connection
@@ -148,5 +154,8 @@ int tls_rec_seal(struct tls_rec *r, struct tls_rec_ctx *x, const uint8_t *p,
 /* An alert record (close_notify is a warning, the rest fatal). */
 int tls_rec_seal_alert(struct tls_rec *r, struct tls_rec_ctx *x,
 		       enum tls_alert alert, struct bw_writer *out);
+/* Send what the non-blocking socket fd takes of sealed records p[0..n);
+ * *sent tells how much. -1 when the connection is lost. */
+int tls_rec_send(int fd, const uint8_t *p, size_t n, size_t *sent);
 
 #endif

@@ -1,17 +1,18 @@
-/* record.c - TLS 1.3 records after the handshake (record.h). */
+/* tls_record.c - TLS 1.3 records after the handshake (tls_record.h). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/kdf.h>
 
-#include "record.h"
+#include "tls_record.h"
 
-/* Content types (§5.1) and the one post-handshake message a client may
- * send us (§4.6.3). */
+/* Content types (§5.1) and the one post-handshake message taken
+ * (§4.6.3; a client refuses NewSessionTicket: tickets are off). */
 enum { CT_ALERT = 21, CT_HANDSHAKE = 22, CT_APPLICATION = 23 };
 enum { HS_KEY_UPDATE = 24 };
 enum { KEY_UPDATE_NOT_REQUESTED = 0, KEY_UPDATE_REQUESTED = 1 };
@@ -157,7 +158,8 @@ void tls_rec_keylog(struct tls_rec *r, const char *line)
 	size_t n = 0;
 	uint8_t bit;
 
-	/* The server reads with the client's secret, writes with its own. */
+	/* Kept as the server uses them (it reads with the client's secret);
+	 * tls_rec_start swaps them for a client. */
 	if (strncmp(line, client, sizeof(client) - 1) == 0) {
 		k = &r->rx;
 		bit = 1;
@@ -191,6 +193,13 @@ int tls_rec_start(struct tls_rec *r, struct tls_rec_ctx *x, const SSL *ssl)
 	    r->have != 3 || r->secret_len != suites[i].secret_len)
 		return -1;
 	r->suite = (uint8_t)i;
+	if (!SSL_is_server(ssl)) {
+		struct tls_rec_keys server = r->rx;
+
+		r->rx = r->tx;
+		r->tx = server;
+		OPENSSL_cleanse(&server, sizeof(server));
+	}
 	if (install(x, &suites[i], &r->rx) != 0 ||
 	    install(x, &suites[i], &r->tx) != 0)
 		return -1;
@@ -302,6 +311,25 @@ int tls_rec_seal_alert(struct tls_rec *r, struct tls_rec_ctx *x,
 			   (uint8_t)alert };
 
 	return seal_one(r, x, CT_ALERT, msg, sizeof(msg), out);
+}
+
+int tls_rec_send(int fd, const uint8_t *p, size_t n, size_t *sent)
+{
+	ssize_t k;
+
+	*sent = 0;
+	while (*sent < n) {
+		k = send(fd, p + *sent, n - *sent, MSG_NOSIGNAL);
+		if (k > 0)
+			*sent += (size_t)k;
+		else if (k < 0 && errno == EINTR)
+			continue;
+		else if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return 0;
+		else
+			return -1;
+	}
+	return 0;
 }
 
 /* ---- reading ---- */
