@@ -231,7 +231,7 @@ static const char *const ds_sql[DS_COUNT] = {
 	 * cursor in memory may be ahead of acked_seq), in the order of a
 	 * key; each one's range of the log is then read by rowid. */
 	[DS_BACKLOG_MEMBERS] =
-		"SELECT gid, max(joined_seq, acked_seq), left_seq "
+		"SELECT gid, max(joined_seq, acked_seq), left_seq, acked_seq "
 		"FROM members WHERE device = ?1 AND gid >= ?2 AND "
 		"(left_seq = 0 OR acked_seq < left_seq) "
 		"ORDER BY gid, joined_seq",
@@ -879,6 +879,41 @@ static bool log_has_after(struct store *s, int64_t gid, uint64_t after)
 	return g != NULL && sqi_count(g) > 0 && g->last > after;
 }
 
+/* A group's membership rows as they go by, for warm_cursor. */
+struct warm {
+	int64_t gid;
+	uint64_t acked; /* its row's acked_seq */
+	uint32_t rows;
+	bool due;       /* something of the group is about to be read */
+};
+
+/* The cursor of a group about to be read goes into the index now: the
+ * device's acknowledgements of what it reads then find it there rather
+ * than query members once per group (scenario B's drain). Only for a
+ * device in the group once (one row), whose cursor is that row's, so
+ * that the intervals read are the same either way; and only a help:
+ * without it, the acknowledgement looks the cursor up itself. */
+static void warm_cursor(struct store *s, const char *device,
+			const struct warm *w)
+{
+	struct sq_index *ix = impl(s)->ix;
+	struct sq_ack *a;
+
+	if (w->due && w->rows == 1 && sqi_ack(ix, w->gid, device) == NULL)
+		(void)sqi_ack_add(ix, w->gid, device, w->acked, in_tx(s), &a);
+}
+
+static void warm_row(struct store *s, const char *device, struct warm *w,
+		     int64_t gid, uint64_t acked)
+{
+	if (gid == w->gid) {
+		w->rows++;
+		return;
+	}
+	warm_cursor(s, device, w);
+	*w = (struct warm){ .gid = gid, .acked = acked, .rows = 1 };
+}
+
 /* The device's intervals with something to read, from the cursor's
  * group on, with the cursors in memory on top of members'. */
 static int intervals(struct store *s, const char *device, int64_t from,
@@ -886,6 +921,7 @@ static int intervals(struct store *s, const char *device, int64_t from,
 {
 	sqlite3_stmt *st = ds(s, DS_BACKLOG_MEMBERS);
 	struct interval *v = NULL, *grown, *iv;
+	struct warm w = { 0 };
 	size_t cap = 0;
 	int rc, err = 0;
 
@@ -898,10 +934,13 @@ static int intervals(struct store *s, const char *device, int64_t from,
 					   (uint64_t)sqlite3_column_int64(st, 1));
 		uint64_t until = (uint64_t)sqlite3_column_int64(st, 2);
 
+		warm_row(s, device, &w, gid,
+			 (uint64_t)sqlite3_column_int64(st, 3));
 		if (until == 0)
 			until = INT64_MAX;
 		if (after >= until || !log_has_after(s, gid, after))
 			continue; /* read to its end, or nothing there */
+		w.due = true;
 		if (*n == cap) {
 			cap = cap ? 2 * cap : 16;
 			if ((grown = realloc(v, cap * sizeof(*v))) == NULL) {
@@ -917,6 +956,7 @@ static int intervals(struct store *s, const char *device, int64_t from,
 			(*n)++;
 	}
 	sqlite3_reset(st);
+	warm_cursor(s, device, &w);
 	*out = v;
 	if (err != 0)
 		return err == BWD_ERR_NOT_FOUND ? BWD_ERR_STORE : err;

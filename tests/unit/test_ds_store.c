@@ -583,6 +583,53 @@ static bool test_fold(void)
 	return true;
 }
 
+/* A backlog read brings the cursor of a group the device is in once into
+ * memory, with the value members holds, so that its acknowledgements need
+ * no lookup: members changed behind the store's back afterwards no longer
+ * moves what is read (the cursor in memory is ahead of the row). A group
+ * left and joined again keeps being read from its rows. */
+static bool test_backlog_warms_cursor(void)
+{
+	struct store *s = fresh_store();
+	struct seen v;
+	int64_t once, twice;
+
+	CHECK(s != NULL);
+	CHECK(add_device(s, "dev-b", "bob"));
+	once = add_group(s, "once");
+	twice = add_group(s, "twice");
+	CHECK(s->ds->member_join(s, once, "dev-b", 0) == 0);
+	CHECK(s->ds->member_join(s, twice, "dev-b", 0) == 0);
+	CHECK(s->ds->member_leave(s, twice, "dev-b", 1) == 0);
+	CHECK(s->ds->member_join(s, twice, "dev-b", 2) == 0);
+	for (uint64_t i = 1; i <= 4; i++) {
+		CHECK(append(s, once, i, "dev-a", NULL, "x") == 0);
+		CHECK(append(s, twice, i, "dev-a", NULL, "y") == 0);
+	}
+	CHECK(s->ds->member_ack(s, once, "dev-b", 2) == 0);
+	for (int i = 0; i < 3; i++) { /* folded into members */
+		CHECK(store_begin(s) == 0);
+		s->ops->in_batch(s);
+		CHECK(store_commit(s) == 0);
+	}
+	CHECK((s = reopen(s)) != NULL); /* no cursor in memory */
+	CHECK(read_all(s, "dev-b", &v));
+	CHECK_EQ_INT(v.n, 5); /* once 3 4, twice 1 3 4 */
+	CHECK_EQ_INT(v.seq[0], 3);
+	CHECK(sql_exec("UPDATE members SET acked_seq = 0"));
+	CHECK(read_all(s, "dev-b", &v));
+	CHECK_EQ_INT(v.n, 5);
+	CHECK_EQ_INT(v.gid[0], once);
+	CHECK_EQ_INT(v.seq[0], 3);
+	CHECK_EQ_INT(v.gid[2], twice);
+	CHECK_EQ_INT(v.seq[2], 1);
+	CHECK(s->ds->member_ack(s, once, "dev-b", 4) == 0);
+	CHECK(read_all(s, "dev-b", &v));
+	CHECK_EQ_INT(v.n, 3);
+	store_close(s);
+	return true;
+}
+
 /* dev-a, with everything up to seq - 1 acknowledged, sends seq and has its
  * cursor passed over it. */
 static bool send_own_caught_up(struct store *s, int64_t gid, uint64_t seq)
@@ -802,6 +849,7 @@ int main(void)
 	RUN(test_index_rebuild, &failed);
 	RUN(test_index_savepoint, &failed);
 	RUN(test_fold, &failed);
+	RUN(test_backlog_warms_cursor, &failed);
 	RUN(test_pass_own, &failed);
 	RUN(test_migration, &failed);
 	RUN(test_purge_restart, &failed);
