@@ -68,9 +68,23 @@ int ds_msg_new(int64_t gid, const uint8_t *group_id, size_t group_id_len,
 void ds_msg_ref(struct ds_msg *m);
 void ds_msg_unref(struct ds_msg *m);
 
+/* An entry's place in a chained hash table (groups.c), with its hash:
+ * growing relinks entries of any kind without recomputing it. */
+struct ds_link {
+	struct ds_link *next;
+	size_t hash;
+};
+
+/* A chained hash table of ds_links; its buckets double once it holds one
+ * entry per bucket. */
+struct ds_chains {
+	struct ds_link **buckets;
+	size_t n_buckets, n;
+};
+
 /* A device as the store thread knows it. */
 struct ds_device {
-	struct ds_device *next;  /* hash chain */
+	struct ds_link link;     /* in ds->devices, by id */
 	char id[STORE_NAME_SIZE];
 	struct ds_session *live; /* its sessions: pushes go there */
 	uint64_t stamp;          /* de-duplicates a fan-out (queue.c) */
@@ -86,7 +100,7 @@ struct ds_leaf {
 
 /* A group, as cached by the store thread. */
 struct ds_group {
-	struct ds_group *next;   /* hash chain */
+	struct ds_link link;     /* in ds->groups, by id */
 	int64_t gid;
 	uint8_t id[PROTO_MAX_GROUP_ID];
 	size_t id_len;
@@ -212,10 +226,8 @@ struct ds {
 	struct ds_accept accept;      /* any active device */
 	EVP_MD *sha256;               /* fetched once: the bodies' hash */
 	/* store thread */
-	struct ds_group **groups;
-	size_t group_buckets, n_groups;
-	struct ds_device **devices;
-	size_t device_buckets, n_devices;
+	struct ds_chains groups;      /* struct ds_group */
+	struct ds_chains devices;     /* struct ds_device */
 	uint64_t stamp;
 	struct ds_pushes *out;        /* one per worker */
 	time_t next_purge;

@@ -6,6 +6,7 @@
  * could not be stored is undone by dropping the group from the cache, so
  * that the store's state is loaded again.
  */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,6 +21,10 @@
 #define GROUP_BUCKETS 1024u
 #define DEVICE_BUCKETS 1024u
 
+/* The entry of type that holds link l. */
+#define ENTRY_OF(l, type) \
+	((type *)(void *)((char *)(l) - offsetof(type, link)))
+
 /* FNV-1a: cheap, and group ids are random anyway. */
 static size_t hash(const uint8_t *p, size_t n)
 {
@@ -30,15 +35,73 @@ static size_t hash(const uint8_t *p, size_t n)
 	return (size_t)h;
 }
 
+/* ---- chained tables ---- */
+
+static int chains_init(struct ds_chains *t, size_t n_buckets)
+{
+	if ((t->buckets = calloc(n_buckets, sizeof(*t->buckets))) == NULL)
+		return BW_ERR_NOMEM;
+	t->n_buckets = n_buckets;
+	return 0;
+}
+
+static struct ds_link **chains_head(const struct ds_chains *t, size_t h)
+{
+	return &t->buckets[h & (t->n_buckets - 1)];
+}
+
+/* Twice the buckets, each chain relinked; on failure the table stays. */
+static void chains_grow(struct ds_chains *t)
+{
+	struct ds_chains grown = { .n_buckets = 2 * t->n_buckets, .n = t->n };
+	struct ds_link *l, *next, **head;
+
+	if ((grown.buckets = calloc(grown.n_buckets,
+				    sizeof(*grown.buckets))) == NULL)
+		return;
+	for (size_t i = 0; i < t->n_buckets; i++)
+		for (l = t->buckets[i]; l != NULL; l = next) {
+			next = l->next;
+			head = chains_head(&grown, l->hash);
+			l->next = *head;
+			*head = l;
+		}
+	free(t->buckets);
+	*t = grown;
+}
+
+static void chains_link(struct ds_chains *t, struct ds_link *l, size_t h)
+{
+	struct ds_link **head;
+
+	if (++t->n > t->n_buckets)
+		chains_grow(t);
+	head = chains_head(t, h);
+	l->hash = h;
+	l->next = *head;
+	*head = l;
+}
+
+/* Unlink every entry, each handed to drop; the buckets stay. */
+static void chains_empty(struct ds_chains *t, void (*drop)(struct ds_link *))
+{
+	struct ds_link *l, *next;
+
+	for (size_t i = 0; t->buckets != NULL && i < t->n_buckets; i++) {
+		for (l = t->buckets[i]; l != NULL; l = next) {
+			next = l->next;
+			drop(l);
+		}
+		t->buckets[i] = NULL;
+	}
+	t->n = 0;
+}
+
 int ds_groups_init(struct ds *ds)
 {
-	ds->groups = calloc(GROUP_BUCKETS, sizeof(*ds->groups));
-	ds->devices = calloc(DEVICE_BUCKETS, sizeof(*ds->devices));
-	if (ds->groups == NULL || ds->devices == NULL)
-		return BW_ERR_NOMEM;
-	ds->group_buckets = GROUP_BUCKETS;
-	ds->device_buckets = DEVICE_BUCKETS;
-	return 0;
+	int rc = chains_init(&ds->groups, GROUP_BUCKETS);
+
+	return rc != 0 ? rc : chains_init(&ds->devices, DEVICE_BUCKETS);
 }
 
 static void group_free(struct ds_group *g)
@@ -51,82 +114,46 @@ static void group_free(struct ds_group *g)
 	free(g);
 }
 
+static void group_drop(struct ds_link *l)
+{
+	group_free(ENTRY_OF(l, struct ds_group));
+}
+
+static void device_drop(struct ds_link *l)
+{
+	free(ENTRY_OF(l, struct ds_device));
+}
+
 void ds_groups_forget_all(struct ds *ds)
 {
-	struct ds_group *g, *next;
-
-	for (size_t i = 0; i < ds->group_buckets; i++) {
-		for (g = ds->groups[i]; g != NULL; g = next) {
-			next = g->next;
-			group_free(g);
-		}
-		ds->groups[i] = NULL;
-	}
-	ds->n_groups = 0;
+	chains_empty(&ds->groups, group_drop);
 }
 
 void ds_groups_free(struct ds *ds)
 {
-	struct ds_device *d, *next;
-
-	if (ds->groups != NULL)
-		ds_groups_forget_all(ds);
-	free(ds->groups);
-	for (size_t i = 0; ds->devices != NULL && i < ds->device_buckets; i++)
-		for (d = ds->devices[i]; d != NULL; d = next) {
-			next = d->next;
-			free(d);
-		}
-	free(ds->devices);
+	chains_empty(&ds->groups, group_drop);
+	free(ds->groups.buckets);
+	chains_empty(&ds->devices, device_drop);
+	free(ds->devices.buckets);
 }
 
 /* ---- devices ---- */
 
-static size_t device_bucket(const struct ds *ds, const char *id)
-{
-	return hash((const uint8_t *)id, strlen(id)) &
-	       (ds->device_buckets - 1);
-}
-
-/* Twice the buckets, each chain relinked; on failure the table stays. */
-static void devices_grow(struct ds *ds)
-{
-	size_t old = ds->device_buckets;
-	struct ds_device **prev = ds->devices, *d, *next;
-
-	if ((ds->devices = calloc(2 * old, sizeof(*ds->devices))) == NULL) {
-		ds->devices = prev;
-		return;
-	}
-	ds->device_buckets = 2 * old;
-	for (size_t i = 0; i < old; i++)
-		for (d = prev[i]; d != NULL; d = next) {
-			size_t k = device_bucket(ds, d->id);
-
-			next = d->next;
-			d->next = ds->devices[k];
-			ds->devices[k] = d;
-		}
-	free(prev);
-}
-
 struct ds_device *ds_device_get(struct ds *ds, const char *id)
 {
-	size_t n = strlen(id), k = device_bucket(ds, id);
+	size_t n = strlen(id), h = hash((const uint8_t *)id, n);
 	struct ds_device *d;
 
-	for (d = ds->devices[k]; d != NULL; d = d->next)
+	for (struct ds_link *l = *chains_head(&ds->devices, h); l != NULL;
+	     l = l->next) {
+		d = ENTRY_OF(l, struct ds_device);
 		if (strcmp(d->id, id) == 0)
 			return d;
+	}
 	if (n >= sizeof(d->id) || (d = calloc(1, sizeof(*d))) == NULL)
 		return NULL;
 	memcpy(d->id, id, n + 1);
-	if (++ds->n_devices > ds->device_buckets) {
-		devices_grow(ds);
-		k = device_bucket(ds, id);
-	}
-	d->next = ds->devices[k];
-	ds->devices[k] = d;
+	chains_link(&ds->devices, &d->link, h);
 	return d;
 }
 
@@ -220,63 +247,30 @@ bool ds_group_has_user(const struct ds_group *g, const char *user)
 
 /* ---- the cache ---- */
 
-static size_t bucket(const struct ds *ds, const uint8_t *id, size_t n)
-{
-	return hash(id, n) & (ds->group_buckets - 1);
-}
-
-static void groups_grow(struct ds *ds)
-{
-	size_t old = ds->group_buckets;
-	struct ds_group **prev = ds->groups, *g, *next;
-
-	if ((ds->groups = calloc(2 * old, sizeof(*ds->groups))) == NULL) {
-		ds->groups = prev;
-		return;
-	}
-	ds->group_buckets = 2 * old;
-	for (size_t i = 0; i < old; i++)
-		for (g = prev[i]; g != NULL; g = next) {
-			size_t k = bucket(ds, g->id, g->id_len);
-
-			next = g->next;
-			g->next = ds->groups[k];
-			ds->groups[k] = g;
-		}
-	free(prev);
-}
-
-static void link_group(struct ds *ds, struct ds_group *g)
-{
-	size_t k;
-
-	if (++ds->n_groups > ds->group_buckets)
-		groups_grow(ds);
-	k = bucket(ds, g->id, g->id_len);
-	g->next = ds->groups[k];
-	ds->groups[k] = g;
-}
-
 void ds_group_forget(struct ds *ds, struct ds_group *g)
 {
-	struct ds_group **pg = &ds->groups[bucket(ds, g->id, g->id_len)];
+	struct ds_link **pl = chains_head(&ds->groups, g->link.hash);
 
-	while (*pg != NULL && *pg != g)
-		pg = &(*pg)->next;
-	if (*pg == NULL)
+	while (*pl != NULL && *pl != &g->link)
+		pl = &(*pl)->next;
+	if (*pl == NULL)
 		return;
-	*pg = g->next;
-	ds->n_groups--;
+	*pl = g->link.next;
+	ds->groups.n--;
 	group_free(g);
 }
 
 static struct ds_group *cached(struct ds *ds, const uint8_t *id, size_t n)
 {
+	size_t h = hash(id, n);
 	struct ds_group *g;
 
-	for (g = ds->groups[bucket(ds, id, n)]; g != NULL; g = g->next)
+	for (struct ds_link *l = *chains_head(&ds->groups, h); l != NULL;
+	     l = l->next) {
+		g = ENTRY_OF(l, struct ds_group);
 		if (g->id_len == n && memcmp(g->id, id, n) == 0)
 			return g;
+	}
 	return NULL;
 }
 
@@ -309,7 +303,7 @@ static int load(struct ds *ds, struct store *s, struct store_group *row,
 	}
 	g->last_seq = logged > row->last_seq ? logged : row->last_seq;
 	bw_bytes_move(&g->group_info, &row->group_info);
-	link_group(ds, g);
+	chains_link(&ds->groups, &g->link, hash(g->id, g->id_len));
 	*out = g;
 	return 0;
 }
@@ -377,7 +371,7 @@ int ds_group_insert(struct ds *ds, int64_t gid, struct mls_public_group *view,
 		return rc;
 	}
 	g->view = view;
-	link_group(ds, g);
+	chains_link(&ds->groups, &g->link, hash(g->id, g->id_len));
 	*out = g;
 	return 0;
 }

@@ -2,11 +2,10 @@
  * store_sqlite_index.c - the in-memory index of the SQLite store's
  * message log and cursors (store_sqlite_index.h).
  *
- * Three open-addressing tables with linear probing and backward-shift
- * deletion (no tombstones), each kept at most half full: groups by gid,
- * idempotency hashes, cursors by (gid, device). Hashes are seeded from
- * the CSPRNG at creation, so a device cannot choose idempotency keys that
- * collide in this process.
+ * Three hashed tables (probe_table.h): groups by gid, idempotency hashes,
+ * cursors by (gid, device). Hashes are seeded from the CSPRNG at
+ * creation, so a device cannot choose idempotency keys that collide in
+ * this process.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -14,10 +13,9 @@
 #include <openssl/rand.h>
 
 #include "errors.h"
+#include "probe_table.h"
 #include "proto.h"
 #include "store_sqlite_index.h"
-
-#define MIN_SLOTS 64u
 
 enum undo_type { UNDO_APPEND, UNDO_ACK };
 
@@ -30,19 +28,11 @@ struct undo {
 	size_t old_n;   /* APPEND: the log's count of slots before */
 };
 
-struct key_slot {
-	uint64_t h; /* 0: empty */
-	int64_t rowid;
-};
-
 struct sq_index {
 	uint64_t seed;
-	struct sq_glog **glogs; /* by gid */
-	size_t glog_mask, n_glogs;
-	struct key_slot *keys;
-	size_t key_mask, n_keys;
-	struct sq_ack **acks; /* by (gid, device) */
-	size_t ack_mask;
+	struct probe_table glogs; /* struct sq_glog * by gid */
+	struct probe_table keys;  /* rowids by idempotency hash */
+	struct probe_table acks;  /* struct sq_ack * by (gid, device) */
 	struct sq_ack **ack_list; /* every cursor, for the fold */
 	size_t n_acks, ack_list_cap;
 	struct undo *journal;
@@ -74,6 +64,12 @@ static uint64_t mix_bytes(uint64_t h, const uint8_t *p, size_t n)
 	for (size_t i = 0; i < n; i++)
 		w |= (uint64_t)p[i] << (8 * (i + 1));
 	return mix(h ^ w);
+}
+
+/* Slot hashes are never 0, which marks an empty slot. */
+static uint64_t nonzero(uint64_t h)
+{
+	return h != 0 ? h : 1;
 }
 
 /* Grow a pointer array by doubling. */
@@ -118,18 +114,15 @@ static void glog_free(struct sq_glog *g)
 
 void sqi_reset(struct sq_index *ix)
 {
-	for (size_t i = 0; ix->glogs != NULL && i <= ix->glog_mask; i++)
-		glog_free(ix->glogs[i]);
+	for (size_t i = 0; i < probe_table_size(&ix->glogs); i++)
+		if (ix->glogs.slots[i].hash != 0)
+			glog_free(ix->glogs.slots[i].v.ptr);
 	for (size_t i = 0; i < ix->n_acks; i++)
 		free(ix->ack_list[i]);
-	free(ix->glogs);
-	free(ix->keys);
-	free(ix->acks);
-	ix->glogs = NULL;
-	ix->keys = NULL;
-	ix->acks = NULL;
-	ix->glog_mask = ix->key_mask = ix->ack_mask = 0;
-	ix->n_glogs = ix->n_keys = ix->n_acks = 0;
+	probe_table_clear(&ix->glogs);
+	probe_table_clear(&ix->keys);
+	probe_table_clear(&ix->acks);
+	ix->n_acks = 0;
 	ix->n_journal = ix->mark = ix->n_folding = 0;
 	ix->rebuild = false;
 }
@@ -147,83 +140,31 @@ void sqi_free(struct sq_index *ix)
 
 /* ---- groups by gid ---- */
 
-static size_t glog_home(const struct sq_index *ix, int64_t gid)
+static uint64_t glog_hash(const struct sq_index *ix, int64_t gid)
 {
-	return (size_t)mix((uint64_t)gid ^ ix->seed) & ix->glog_mask;
+	return nonzero(mix((uint64_t)gid ^ ix->seed));
 }
 
 struct sq_glog *sqi_glog(struct sq_index *ix, int64_t gid)
 {
-	if (ix->glogs == NULL)
-		return NULL;
-	for (size_t i = glog_home(ix, gid);; i = (i + 1) & ix->glog_mask) {
-		if (ix->glogs[i] == NULL)
-			return NULL;
-		if (ix->glogs[i]->gid == gid)
-			return ix->glogs[i];
+	uint64_t h = glog_hash(ix, gid);
+	struct sq_glog *g;
+
+	for (size_t i = probe_table_first(&ix->glogs, h); i != PROBE_NONE;
+	     i = probe_table_next(&ix->glogs, i)) {
+		g = ix->glogs.slots[i].v.ptr;
+		if (g->gid == gid)
+			return g;
 	}
-}
-
-static void glog_place(struct sq_index *ix, struct sq_glog *g)
-{
-	size_t i = glog_home(ix, g->gid);
-
-	while (ix->glogs[i] != NULL)
-		i = (i + 1) & ix->glog_mask;
-	ix->glogs[i] = g;
-}
-
-static int glogs_grow(struct sq_index *ix)
-{
-	size_t old = ix->glogs ? ix->glog_mask + 1 : 0, n = old ? 2 * old
-								 : MIN_SLOTS;
-	struct sq_glog **prev = ix->glogs;
-
-	if (2 * (ix->n_glogs + 1) <= old)
-		return 0;
-	if ((ix->glogs = calloc(n, sizeof(*ix->glogs))) == NULL) {
-		ix->glogs = prev;
-		return BW_ERR_NOMEM;
-	}
-	ix->glog_mask = n - 1;
-	for (size_t i = 0; i < old; i++)
-		if (prev[i] != NULL)
-			glog_place(ix, prev[i]);
-	free(prev);
-	return 0;
-}
-
-/* Whether home h lies cyclically in (hole, j]: the entry at j may not
- * move back into the hole. */
-static bool stays(size_t hole, size_t j, size_t h)
-{
-	return hole <= j ? (hole < h && h <= j) : (hole < h || h <= j);
-}
-
-static void glog_unlink(struct sq_index *ix, struct sq_glog *g)
-{
-	size_t hole = glog_home(ix, g->gid), j;
-
-	while (ix->glogs[hole] != g)
-		hole = (hole + 1) & ix->glog_mask;
-	ix->glogs[hole] = NULL;
-	for (j = (hole + 1) & ix->glog_mask; ix->glogs[j] != NULL;
-	     j = (j + 1) & ix->glog_mask) {
-		if (stays(hole, j, glog_home(ix, ix->glogs[j]->gid)))
-			continue;
-		ix->glogs[hole] = ix->glogs[j];
-		ix->glogs[j] = NULL;
-		hole = j;
-	}
-	ix->n_glogs--;
+	return NULL;
 }
 
 void sqi_each_glog(struct sq_index *ix, void (*fn)(void *, struct sq_glog *),
 		   void *arg)
 {
-	for (size_t i = 0; ix->glogs != NULL && i <= ix->glog_mask; i++)
-		if (ix->glogs[i] != NULL)
-			fn(arg, ix->glogs[i]);
+	for (size_t i = 0; i < probe_table_size(&ix->glogs); i++)
+		if (ix->glogs.slots[i].hash != 0)
+			fn(arg, ix->glogs.slots[i].v.ptr);
 }
 
 int64_t sqi_rowid(const struct sq_glog *g, uint64_t seq)
@@ -235,62 +176,14 @@ int64_t sqi_rowid(const struct sq_glog *g, uint64_t seq)
 
 /* ---- idempotency hashes ---- */
 
-static size_t key_home(const struct sq_index *ix, uint64_t h)
-{
-	return (size_t)h & ix->key_mask;
-}
-
-static void key_place(struct sq_index *ix, uint64_t h, int64_t rowid)
-{
-	size_t i = key_home(ix, h);
-
-	while (ix->keys[i].h != 0)
-		i = (i + 1) & ix->key_mask;
-	ix->keys[i] = (struct key_slot){ h, rowid };
-}
-
-static int keys_grow(struct sq_index *ix)
-{
-	size_t old = ix->keys ? ix->key_mask + 1 : 0, n = old ? 2 * old
-							      : MIN_SLOTS;
-	struct key_slot *prev = ix->keys;
-
-	if (2 * (ix->n_keys + 1) <= old)
-		return 0;
-	if ((ix->keys = calloc(n, sizeof(*ix->keys))) == NULL) {
-		ix->keys = prev;
-		return BW_ERR_NOMEM;
-	}
-	ix->key_mask = n - 1;
-	for (size_t i = 0; i < old; i++)
-		if (prev[i].h != 0)
-			key_place(ix, prev[i].h, prev[i].rowid);
-	free(prev);
-	return 0;
-}
-
 static void key_remove(struct sq_index *ix, uint64_t h, int64_t rowid)
 {
-	size_t hole, j;
-
-	if (ix->keys == NULL)
-		return;
-	for (hole = key_home(ix, h); ix->keys[hole].h != 0;
-	     hole = (hole + 1) & ix->key_mask)
-		if (ix->keys[hole].h == h && ix->keys[hole].rowid == rowid)
-			break;
-	if (ix->keys[hole].h == 0)
-		return;
-	ix->keys[hole].h = 0;
-	for (j = (hole + 1) & ix->key_mask; ix->keys[j].h != 0;
-	     j = (j + 1) & ix->key_mask) {
-		if (stays(hole, j, key_home(ix, ix->keys[j].h)))
-			continue;
-		ix->keys[hole] = ix->keys[j];
-		ix->keys[j].h = 0;
-		hole = j;
-	}
-	ix->n_keys--;
+	for (size_t i = probe_table_first(&ix->keys, h); i != PROBE_NONE;
+	     i = probe_table_next(&ix->keys, i))
+		if (ix->keys.slots[i].v.num == rowid) {
+			probe_table_remove_at(&ix->keys, i);
+			return;
+		}
 }
 
 uint64_t sqi_key_hash(const struct sq_index *ix, int64_t gid,
@@ -299,8 +192,7 @@ uint64_t sqi_key_hash(const struct sq_index *ix, int64_t gid,
 	uint64_t h = mix(ix->seed ^ (uint64_t)gid);
 
 	h = mix_bytes(h, (const uint8_t *)sender, strlen(sender));
-	h = mix_bytes(h, key, PROTO_IDEMPOTENCY_KEY_LEN);
-	return h != 0 ? h : 1;
+	return nonzero(mix_bytes(h, key, PROTO_IDEMPOTENCY_KEY_LEN));
 }
 
 int sqi_key_each(struct sq_index *ix, uint64_t h,
@@ -308,12 +200,9 @@ int sqi_key_each(struct sq_index *ix, uint64_t h,
 {
 	int rc;
 
-	if (ix->keys == NULL)
-		return 0;
-	for (size_t i = key_home(ix, h); ix->keys[i].h != 0;
-	     i = (i + 1) & ix->key_mask)
-		if (ix->keys[i].h == h &&
-		    (rc = fn(arg, ix->keys[i].rowid)) != 0)
+	for (size_t i = probe_table_first(&ix->keys, h); i != PROBE_NONE;
+	     i = probe_table_next(&ix->keys, i))
+		if ((rc = fn(arg, ix->keys.slots[i].v.num)) != 0)
 			return rc;
 	return 0;
 }
@@ -337,20 +226,20 @@ static int glog_new(struct sq_index *ix, int64_t gid, struct sq_glog **out)
 	struct sq_glog *g;
 	int rc;
 
-	if ((rc = glogs_grow(ix)) != 0)
+	if ((rc = probe_table_reserve(&ix->glogs)) != 0)
 		return rc;
 	if ((g = calloc(1, sizeof(*g))) == NULL)
 		return BW_ERR_NOMEM;
 	g->gid = gid;
-	glog_place(ix, g);
-	ix->n_glogs++;
+	probe_table_add(&ix->glogs, glog_hash(ix, gid),
+			(union probe_value){ .ptr = g });
 	*out = g;
 	return 0;
 }
 
 static void glog_drop(struct sq_index *ix, struct sq_glog *g)
 {
-	glog_unlink(ix, g);
+	probe_table_remove_ptr(&ix->glogs, glog_hash(ix, g->gid), g);
 	glog_free(g);
 }
 
@@ -393,7 +282,7 @@ int sqi_append(struct sq_index *ix, int64_t gid, uint64_t seq, int64_t rowid,
 
 	if (g != NULL && sqi_count(g) > 0 && seq <= g->last)
 		return BWD_ERR_EXISTS;
-	if ((key != 0 && (rc = keys_grow(ix)) != 0) ||
+	if ((key != 0 && (rc = probe_table_reserve(&ix->keys)) != 0) ||
 	    (journal && (rc = grow((void **)&ix->journal, &ix->journal_cap,
 				   ix->n_journal + 1,
 				   sizeof(*ix->journal))) != 0) ||
@@ -409,10 +298,9 @@ int sqi_append(struct sq_index *ix, int64_t gid, uint64_t seq, int64_t rowid,
 		return rc;
 	}
 	g->v[g->n - 1] = (struct sq_slot){ rowid, key };
-	if (key != 0) {
-		key_place(ix, key, rowid);
-		ix->n_keys++;
-	}
+	if (key != 0)
+		probe_table_add(&ix->keys, key,
+				(union probe_value){ .num = rowid });
 	if (journal)
 		ix->journal[ix->n_journal++] = u;
 	return 0;
@@ -463,57 +351,26 @@ int sqi_drop_prefix(struct sq_index *ix, struct sq_glog *g, uint64_t seq,
 
 /* ---- cursors ---- */
 
-static size_t ack_home(const struct sq_index *ix, int64_t gid,
-		       const char *device)
+static uint64_t ack_hash(const struct sq_index *ix, int64_t gid,
+			 const char *device)
 {
 	uint64_t h = mix(ix->seed ^ (uint64_t)gid);
 
-	return (size_t)mix_bytes(h, (const uint8_t *)device, strlen(device)) &
-	       ix->ack_mask;
+	return nonzero(mix_bytes(h, (const uint8_t *)device, strlen(device)));
 }
 
 struct sq_ack *sqi_ack(struct sq_index *ix, int64_t gid, const char *device)
 {
+	uint64_t h = ack_hash(ix, gid, device);
 	struct sq_ack *a;
 
-	if (ix->acks == NULL)
-		return NULL;
-	for (size_t i = ack_home(ix, gid, device);;
-	     i = (i + 1) & ix->ack_mask) {
-		if ((a = ix->acks[i]) == NULL)
-			return NULL;
+	for (size_t i = probe_table_first(&ix->acks, h); i != PROBE_NONE;
+	     i = probe_table_next(&ix->acks, i)) {
+		a = ix->acks.slots[i].v.ptr;
 		if (a->gid == gid && strcmp(a->device, device) == 0)
 			return a;
 	}
-}
-
-static void ack_place(struct sq_index *ix, struct sq_ack *a)
-{
-	size_t i = ack_home(ix, a->gid, a->device);
-
-	while (ix->acks[i] != NULL)
-		i = (i + 1) & ix->ack_mask;
-	ix->acks[i] = a;
-}
-
-static int acks_grow(struct sq_index *ix)
-{
-	size_t old = ix->acks ? ix->ack_mask + 1 : 0, n = old ? 2 * old
-							      : MIN_SLOTS;
-	struct sq_ack **prev = ix->acks;
-
-	if (2 * (ix->n_acks + 1) <= old)
-		return 0;
-	if ((ix->acks = calloc(n, sizeof(*ix->acks))) == NULL) {
-		ix->acks = prev;
-		return BW_ERR_NOMEM;
-	}
-	ix->ack_mask = n - 1;
-	for (size_t i = 0; i < old; i++)
-		if (prev[i] != NULL)
-			ack_place(ix, prev[i]);
-	free(prev);
-	return 0;
+	return NULL;
 }
 
 int sqi_ack_add(struct sq_index *ix, int64_t gid, const char *device,
@@ -526,7 +383,7 @@ int sqi_ack_add(struct sq_index *ix, int64_t gid, const char *device,
 	*out = NULL;
 	if (len >= sizeof(a->device))
 		return BWD_ERR_NOT_FOUND;
-	if ((rc = acks_grow(ix)) != 0 ||
+	if ((rc = probe_table_reserve(&ix->acks)) != 0 ||
 	    (rc = grow((void **)&ix->ack_list, &ix->ack_list_cap,
 		       ix->n_acks + 1, sizeof(*ix->ack_list))) != 0 ||
 	    (journal && (rc = grow((void **)&ix->journal, &ix->journal_cap,
@@ -540,7 +397,8 @@ int sqi_ack_add(struct sq_index *ix, int64_t gid, const char *device,
 	memcpy(a->device, device, len + 1);
 	a->pos = ix->n_acks;
 	ix->ack_list[ix->n_acks++] = a;
-	ack_place(ix, a);
+	probe_table_add(&ix->acks, ack_hash(ix, gid, a->device),
+			(union probe_value){ .ptr = a });
 	if (journal)
 		ix->journal[ix->n_journal++] = (struct undo){
 			.type = UNDO_ACK, .created = true, .p = a,
@@ -563,21 +421,9 @@ int sqi_ack_set(struct sq_index *ix, struct sq_ack *a, uint64_t acked,
 
 void sqi_ack_remove(struct sq_index *ix, struct sq_ack *a)
 {
-	size_t hole = ack_home(ix, a->gid, a->device), j;
 	struct sq_ack *moved;
 
-	while (ix->acks[hole] != a)
-		hole = (hole + 1) & ix->ack_mask;
-	ix->acks[hole] = NULL;
-	for (j = (hole + 1) & ix->ack_mask; ix->acks[j] != NULL;
-	     j = (j + 1) & ix->ack_mask) {
-		if (stays(hole, j, ack_home(ix, ix->acks[j]->gid,
-					    ix->acks[j]->device)))
-			continue;
-		ix->acks[hole] = ix->acks[j];
-		ix->acks[j] = NULL;
-		hole = j;
-	}
+	probe_table_remove_ptr(&ix->acks, ack_hash(ix, a->gid, a->device), a);
 	moved = ix->ack_list[--ix->n_acks];
 	ix->ack_list[a->pos] = moved;
 	moved->pos = a->pos;
@@ -669,20 +515,16 @@ int sqi_folding(struct sq_index *ix, struct sq_ack *a)
 
 size_t sqi_memory(const struct sq_index *ix)
 {
-	size_t bytes = sizeof(*ix);
+	size_t bytes = sizeof(*ix) + probe_table_memory(&ix->glogs) +
+		       probe_table_memory(&ix->keys) +
+		       probe_table_memory(&ix->acks);
+	const struct sq_glog *g;
 
-	if (ix->glogs != NULL) {
-		bytes += (ix->glog_mask + 1) * sizeof(*ix->glogs);
-		for (size_t i = 0; i <= ix->glog_mask; i++)
-			if (ix->glogs[i] != NULL)
-				bytes += sizeof(struct sq_glog) +
-					 ix->glogs[i]->cap *
-						 sizeof(struct sq_slot);
-	}
-	if (ix->keys != NULL)
-		bytes += (ix->key_mask + 1) * sizeof(*ix->keys);
-	if (ix->acks != NULL)
-		bytes += (ix->ack_mask + 1) * sizeof(*ix->acks);
+	for (size_t i = 0; i < probe_table_size(&ix->glogs); i++)
+		if (ix->glogs.slots[i].hash != 0) {
+			g = ix->glogs.slots[i].v.ptr;
+			bytes += sizeof(*g) + g->cap * sizeof(*g->v);
+		}
 	bytes += ix->n_acks * sizeof(struct sq_ack) +
 		 ix->ack_list_cap * sizeof(*ix->ack_list);
 	return bytes;
