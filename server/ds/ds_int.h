@@ -228,6 +228,7 @@ struct ds {
 	/* store thread */
 	struct ds_chains groups;      /* struct ds_group */
 	struct ds_chains devices;     /* struct ds_device */
+	uint64_t hash_seed;           /* both tables' (seeded_hash.h) */
 	uint64_t stamp;
 	struct ds_pushes *out;        /* one per worker */
 	time_t next_purge;

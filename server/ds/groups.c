@@ -10,9 +10,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/rand.h>
+
 #include "ds_int.h"
 #include "errors.h"
 #include "pki.h"
+#include "seeded_hash.h"
 #include "server.h"
 
 /* Initial sizes; both tables double once they hold one entry per
@@ -25,14 +28,10 @@
 #define ENTRY_OF(l, type) \
 	((type *)(void *)((char *)(l) - offsetof(type, link)))
 
-/* FNV-1a: cheap, and group ids are random anyway. */
-static size_t hash(const uint8_t *p, size_t n)
+/* Group ids are chosen by devices: seeded (seeded_hash.h). */
+static size_t hash(const struct ds *ds, const uint8_t *p, size_t n)
 {
-	uint64_t h = 1469598103934665603ull;
-
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ p[i]) * 1099511628211ull;
-	return (size_t)h;
+	return (size_t)seeded_hash_bytes(ds->hash_seed, p, n);
 }
 
 /* ---- chained tables ---- */
@@ -99,8 +98,12 @@ static void chains_empty(struct ds_chains *t, void (*drop)(struct ds_link *))
 
 int ds_groups_init(struct ds *ds)
 {
-	int rc = chains_init(&ds->groups, GROUP_BUCKETS);
+	int rc;
 
+	if (RAND_bytes((unsigned char *)&ds->hash_seed,
+		       sizeof(ds->hash_seed)) != 1)
+		return BW_ERR_OPENSSL;
+	rc = chains_init(&ds->groups, GROUP_BUCKETS);
 	return rc != 0 ? rc : chains_init(&ds->devices, DEVICE_BUCKETS);
 }
 
@@ -141,7 +144,7 @@ void ds_groups_free(struct ds *ds)
 
 struct ds_device *ds_device_get(struct ds *ds, const char *id)
 {
-	size_t n = strlen(id), h = hash((const uint8_t *)id, n);
+	size_t n = strlen(id), h = hash(ds, (const uint8_t *)id, n);
 	struct ds_device *d;
 
 	for (struct ds_link *l = *chains_head(&ds->devices, h); l != NULL;
@@ -262,7 +265,7 @@ void ds_group_forget(struct ds *ds, struct ds_group *g)
 
 static struct ds_group *cached(struct ds *ds, const uint8_t *id, size_t n)
 {
-	size_t h = hash(id, n);
+	size_t h = hash(ds, id, n);
 	struct ds_group *g;
 
 	for (struct ds_link *l = *chains_head(&ds->groups, h); l != NULL;
@@ -303,7 +306,7 @@ static int load(struct ds *ds, struct store *s, struct store_group *row,
 	}
 	g->last_seq = logged > row->last_seq ? logged : row->last_seq;
 	bw_bytes_move(&g->group_info, &row->group_info);
-	chains_link(&ds->groups, &g->link, hash(g->id, g->id_len));
+	chains_link(&ds->groups, &g->link, hash(ds, g->id, g->id_len));
 	*out = g;
 	return 0;
 }
@@ -371,7 +374,7 @@ int ds_group_insert(struct ds *ds, int64_t gid, struct mls_public_group *view,
 		return rc;
 	}
 	g->view = view;
-	chains_link(&ds->groups, &g->link, hash(g->id, g->id_len));
+	chains_link(&ds->groups, &g->link, hash(ds, g->id, g->id_len));
 	*out = g;
 	return 0;
 }

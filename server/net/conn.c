@@ -545,10 +545,10 @@ static int authenticate(struct conn *c)
 	return 0;
 }
 
-/* From here the device's records are protected by rec (tls_record.h): the SSL
- * object, its session and the peer's certificate go. OpenSSL reads no
- * further than the client's Finished (no read-ahead) and sends no
- * tickets, so no application data has used the traffic keys yet. */
+/* From here the device's records are protected by rec (tls_record.h):
+ * the SSL object, its session and the peer's certificate go. OpenSSL
+ * reads no further than the client's Finished (no read-ahead) and sends
+ * no tickets, so no application data has used the traffic keys yet. */
 static int take_over_records(struct conn *c)
 {
 	if (SSL_has_pending(c->ssl) ||

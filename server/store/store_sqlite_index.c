@@ -15,6 +15,7 @@
 #include "errors.h"
 #include "probe_table.h"
 #include "proto.h"
+#include "seeded_hash.h"
 #include "store_sqlite_index.h"
 
 enum undo_type { UNDO_APPEND, UNDO_ACK };
@@ -41,30 +42,6 @@ struct sq_index {
 	size_t n_folding, folding_cap;
 	bool rebuild;
 };
-
-/* splitmix64's finaliser: every input bit reaches every output bit. */
-static uint64_t mix(uint64_t x)
-{
-	x ^= x >> 30;
-	x *= 0xbf58476d1ce4e5b9ull;
-	x ^= x >> 27;
-	x *= 0x94d049bb133111ebull;
-	return x ^ (x >> 31);
-}
-
-static uint64_t mix_bytes(uint64_t h, const uint8_t *p, size_t n)
-{
-	uint64_t w;
-
-	for (; n >= 8; p += 8, n -= 8) {
-		memcpy(&w, p, 8);
-		h = mix(h ^ w);
-	}
-	w = n;
-	for (size_t i = 0; i < n; i++)
-		w |= (uint64_t)p[i] << (8 * (i + 1));
-	return mix(h ^ w);
-}
 
 /* Slot hashes are never 0, which marks an empty slot. */
 static uint64_t nonzero(uint64_t h)
@@ -142,7 +119,7 @@ void sqi_free(struct sq_index *ix)
 
 static uint64_t glog_hash(const struct sq_index *ix, int64_t gid)
 {
-	return nonzero(mix((uint64_t)gid ^ ix->seed));
+	return nonzero(seeded_hash_mix((uint64_t)gid ^ ix->seed));
 }
 
 struct sq_glog *sqi_glog(struct sq_index *ix, int64_t gid)
@@ -189,10 +166,10 @@ static void key_remove(struct sq_index *ix, uint64_t h, int64_t rowid)
 uint64_t sqi_key_hash(const struct sq_index *ix, int64_t gid,
 		      const char *sender, const uint8_t *key)
 {
-	uint64_t h = mix(ix->seed ^ (uint64_t)gid);
+	uint64_t h = seeded_hash_mix(ix->seed ^ (uint64_t)gid);
 
-	h = mix_bytes(h, (const uint8_t *)sender, strlen(sender));
-	return nonzero(mix_bytes(h, key, PROTO_IDEMPOTENCY_KEY_LEN));
+	h = seeded_hash_bytes(h, (const uint8_t *)sender, strlen(sender));
+	return nonzero(seeded_hash_bytes(h, key, PROTO_IDEMPOTENCY_KEY_LEN));
 }
 
 int sqi_key_each(struct sq_index *ix, uint64_t h,
@@ -354,9 +331,9 @@ int sqi_drop_prefix(struct sq_index *ix, struct sq_glog *g, uint64_t seq,
 static uint64_t ack_hash(const struct sq_index *ix, int64_t gid,
 			 const char *device)
 {
-	uint64_t h = mix(ix->seed ^ (uint64_t)gid);
+	uint64_t h = seeded_hash_mix(ix->seed ^ (uint64_t)gid);
 
-	return nonzero(mix_bytes(h, (const uint8_t *)device, strlen(device)));
+	return nonzero(seeded_hash_bytes(h, (const uint8_t *)device, strlen(device)));
 }
 
 struct sq_ack *sqi_ack(struct sq_index *ix, int64_t gid, const char *device)
