@@ -553,6 +553,17 @@ static bool test_index_savepoint(void)
 }
 
 /* Batches fold the cursors into members and empty the acks table. */
+/* Three batches: a whole round of the fold, every cursor in members. */
+static bool fold(struct store *s)
+{
+	for (int i = 0; i < 3; i++) {
+		CHECK(store_begin(s) == 0);
+		s->ops->in_batch(s);
+		CHECK(store_commit(s) == 0);
+	}
+	return true;
+}
+
 static bool test_fold(void)
 {
 	struct store *s = fresh_store();
@@ -569,11 +580,7 @@ static bool test_fold(void)
 	}
 	CHECK_EQ_INT(sql_int("SELECT count(*) FROM acks"), 5);
 	CHECK_EQ_INT(sql_int("SELECT acked_seq FROM members"), 0);
-	for (int i = 0; i < 3; i++) {
-		CHECK(store_begin(s) == 0);
-		s->ops->in_batch(s);
-		CHECK(store_commit(s) == 0);
-	}
+	CHECK(fold(s));
 	CHECK_EQ_INT(sql_int("SELECT count(*) FROM acks"), 0);
 	CHECK_EQ_INT(sql_int("SELECT acked_seq FROM members"), 5);
 	CHECK((s = reopen(s)) != NULL);
@@ -607,11 +614,7 @@ static bool test_backlog_warms_cursor(void)
 		CHECK(append(s, twice, i, "dev-a", NULL, "y") == 0);
 	}
 	CHECK(s->ds->member_ack(s, once, "dev-b", 2) == 0);
-	for (int i = 0; i < 3; i++) { /* folded into members */
-		CHECK(store_begin(s) == 0);
-		s->ops->in_batch(s);
-		CHECK(store_commit(s) == 0);
-	}
+	CHECK(fold(s)); /* into members */
 	CHECK((s = reopen(s)) != NULL); /* no cursor in memory */
 	CHECK(read_all(s, "dev-b", &v));
 	CHECK_EQ_INT(v.n, 5); /* once 3 4, twice 1 3 4 */
@@ -670,11 +673,7 @@ static bool test_pass_own(void)
 	CHECK_EQ_INT(s->ds->member_pass_own(s, gid, "dev-c", 3),
 		     BWD_ERR_NOT_FOUND);
 	/* Folded with the acknowledgements: durable. */
-	for (int i = 0; i < 3; i++) {
-		CHECK(store_begin(s) == 0);
-		s->ops->in_batch(s);
-		CHECK(store_commit(s) == 0);
-	}
+	CHECK(fold(s));
 	CHECK_EQ_INT(sql_int("SELECT acked_seq FROM members "
 			     "WHERE device = 'dev-a'"), 3);
 	CHECK((s = reopen(s)) != NULL);
