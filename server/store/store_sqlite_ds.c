@@ -728,13 +728,17 @@ static int member_pass_own(struct store *s, int64_t gid, const char *device,
 	return sqi_ack_set(impl(s)->ix, a, seq, in_tx(s));
 }
 
+/* The cursor of a members row with the index's cursor a on top. */
+static uint64_t acked_over(const struct sq_ack *a, uint64_t row)
+{
+	return a != NULL && a->acked > row ? a->acked : row;
+}
+
 /* The cursor of a members row with what the index knows on top. */
 static uint64_t acked_now(struct store *s, int64_t gid, const char *device,
 			  uint64_t row)
 {
-	struct sq_ack *a = sqi_ack(impl(s)->ix, gid, device);
-
-	return a != NULL && a->acked > row ? a->acked : row;
+	return acked_over(sqi_ack(impl(s)->ix, gid, device), row);
 }
 
 static int device_groups(struct store *s, const char *device,
@@ -884,6 +888,7 @@ struct warm {
 	int64_t gid;
 	uint64_t acked; /* its row's acked_seq */
 	uint32_t rows;
+	bool cached;    /* the index has its cursor already */
 	bool due;       /* something of the group is about to be read */
 };
 
@@ -896,22 +901,23 @@ struct warm {
 static void warm_cursor(struct store *s, const char *device,
 			const struct warm *w)
 {
-	struct sq_index *ix = impl(s)->ix;
 	struct sq_ack *a;
 
-	if (w->due && w->rows == 1 && sqi_ack(ix, w->gid, device) == NULL)
-		(void)sqi_ack_add(ix, w->gid, device, w->acked, in_tx(s), &a);
+	if (w->due && w->rows == 1 && !w->cached)
+		(void)sqi_ack_add(impl(s)->ix, w->gid, device, w->acked,
+				  in_tx(s), &a);
 }
 
 static void warm_row(struct store *s, const char *device, struct warm *w,
-		     int64_t gid, uint64_t acked)
+		     int64_t gid, uint64_t acked, bool cached)
 {
 	if (gid == w->gid) {
 		w->rows++;
 		return;
 	}
 	warm_cursor(s, device, w);
-	*w = (struct warm){ .gid = gid, .acked = acked, .rows = 1 };
+	*w = (struct warm){ .gid = gid, .acked = acked, .rows = 1,
+			    .cached = cached };
 }
 
 /* The device's intervals with something to read, from the cursor's
@@ -930,12 +936,13 @@ static int intervals(struct store *s, const char *device, int64_t from,
 	sqlite3_bind_int64(st, 2, from);
 	while (err == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		int64_t gid = sqlite3_column_int64(st, 0);
-		uint64_t after = acked_now(s, gid, device,
-					   (uint64_t)sqlite3_column_int64(st, 1));
+		const struct sq_ack *a = sqi_ack(impl(s)->ix, gid, device);
+		uint64_t after = acked_over(
+			a, (uint64_t)sqlite3_column_int64(st, 1));
 		uint64_t until = (uint64_t)sqlite3_column_int64(st, 2);
 
 		warm_row(s, device, &w, gid,
-			 (uint64_t)sqlite3_column_int64(st, 3));
+			 (uint64_t)sqlite3_column_int64(st, 3), a != NULL);
 		if (until == 0)
 			until = INT64_MAX;
 		if (after >= until || !log_has_after(s, gid, after))

@@ -333,7 +333,8 @@ static uint64_t ack_hash(const struct sq_index *ix, int64_t gid,
 {
 	uint64_t h = seeded_hash_mix(ix->seed ^ (uint64_t)gid);
 
-	return nonzero(seeded_hash_bytes(h, (const uint8_t *)device, strlen(device)));
+	return nonzero(seeded_hash_bytes(h, (const uint8_t *)device,
+					 strlen(device)));
 }
 
 struct sq_ack *sqi_ack(struct sq_index *ix, int64_t gid, const char *device)
