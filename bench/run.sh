@@ -4,6 +4,7 @@
 #   bench/run.sh A|A1|B|C|D|E|all [raw|mls]
 #   bench/run.sh setup              # only (re)build the cache
 #   bench/run.sh profile [raw|mls]  # where bulwarkd's time goes under A
+#   bench/run.sh handshake          # one login's TLS alone, both sides' CPU
 #
 # Builds Release (build-bench), and once: an organisation, its users and
 # devices (bulwarkctl device enroll), and the conversations the scenarios
@@ -88,7 +89,8 @@ trap 'exit 130' INT TERM
 build() {
   log "build (Release) in $BUILD"
   cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
-  ninja -C "$BUILD" bulwarkd bulwark-ca-monitor bulwarkctl bulwark-load >/dev/null
+  ninja -C "$BUILD" bulwarkd bulwark-ca-monitor bulwarkctl bulwark-load \
+    bench_handshake >/dev/null
 }
 
 # Start bulwarkd on $RUN/org, with every descriptor the machine allows.
@@ -315,6 +317,14 @@ scenario_profile() {
   python3 "$ROOT/bench/load/profile.py" "$out" | tee "$out/summary.md"
 }
 
+# C's bound without the network: bulwarkd's and bulwark-load's TLS
+# contexts in one process (bench/bench_handshake.c), the first device.
+scenario_handshake() {
+  local devs=("$CACHE"/devices/*.pem)
+  "$ROOT/$BUILD/bench/bench_handshake" "$CACHE/org-template" "${devs[0]}" 5000 \
+    ${KEY_OPTS:+providers} | tee "$OUT/handshake.txt"
+}
+
 # bulwarkd under callgrind, with 20 devices of A for $2 seconds.
 callgrind_run() {
   local mode=$1 secs=$2 out=$OUT/profile
@@ -349,7 +359,7 @@ main() {
     echo "nofile: $NOFILE, layout: ${LAYOUT[*]}, idle: $IDLE_N"
   } >"$OUT/meta.txt"
   case $what in
-    A | A1 | B | C | D | E | profile) "scenario_$what" "$mode" ;;
+    A | A1 | B | C | D | E | profile | handshake) "scenario_$what" "$mode" ;;
     all)
       scenario_A raw
       scenario_A mls
@@ -360,9 +370,9 @@ main() {
       scenario_D raw
       scenario_E raw
       ;;
-    *) die "unknown scenario '$what' (A, A1, B, C, D, E, all, setup, profile)" ;;
+    *) die "unknown scenario '$what' (A, A1, B, C, D, E, all, setup, profile, handshake)" ;;
   esac
-  [[ $what == profile ]] ||
+  [[ $what == profile || $what == handshake ]] ||
     python3 "$ROOT/bench/load/report.py" "$OUT" | tee "$OUT/table.md"
 }
 

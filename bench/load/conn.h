@@ -19,10 +19,6 @@
 #include "codec.h"
 #include "lg.h"
 
-/* The client TLS context: TLS 1.3 only, the server verified against the
- * organisation's CA and server_name, no session resumption. */
-int conn_tls_context(const char *ca_file, SSL_CTX **out);
-
 /* Start connecting d (its connection must be dead). */
 int conn_open(struct lg *g, struct dev *d);
 /* epoll reported events on c. */

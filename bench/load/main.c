@@ -26,6 +26,7 @@
 #include "mls_dev.h"
 #include "scen.h"
 #include "setup.h"
+#include "tls_client.h"
 
 /* Bounds that keep a mistyped option from running for hours. */
 #define MAX_DURATION 600.0
@@ -370,7 +371,7 @@ int main(int argc, char **argv)
 		lg_die("key methods: %s", bw_strerror(rc));
 	snprintf(ca_file, sizeof(ca_file), "%s/ca.crt", g.cfg.devices_dir);
 	if (lgm_init(&mls, ca_file) != 0 ||
-	    conn_tls_context(ca_file, &g.tls) != 0)
+	    tls_client_context(ca_file, &g.tls) != 0)
 		lg_die("cannot read the CA certificate %s", ca_file);
 	if (loop_init(&g) != 0 ||
 	    devices_load(&g, g.cfg.devices_dir, p.devices) != 0)
