@@ -17,14 +17,15 @@
  * Both sides share the machine in scenario C, so the sum is what a login
  * costs its two cores: two cores make at most 2 s / sum logins a second.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <openssl/err.h>
 #include <openssl/pem.h>
 
+#include "bench_util.h"
 #include "devices.h"
 #include "key_methods.h"
 #include "tls.h"
@@ -43,19 +44,16 @@ struct side {
 	bool done;
 };
 
-static double thread_cpu_us(void)
+/* One thread: the process's CPU time is the side's that runs. */
+static double cpu_us(void)
 {
-	struct timespec t;
-
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
-	return (double)t.tv_sec * 1e6 + (double)t.tv_nsec / 1e3;
+	return bench_now() * 1e6;
 }
 
-static void die(const char *what)
+static _Noreturn void die(const char *what)
 {
-	fprintf(stderr, "bench_handshake: %s failed\n", what);
 	ERR_print_errors_fp(stderr);
-	exit(1);
+	bench_die(what);
 }
 
 /* The enrolled device the server's registry knows (verify_device). */
@@ -74,7 +72,7 @@ static struct devices *registry_of(X509 *cert)
 /* One step of a side's handshake; the record layer takes over at its end. */
 static void step(struct side *s)
 {
-	double t0 = thread_cpu_us();
+	double t0 = cpu_us();
 	int rc;
 
 	if (!s->done) {
@@ -87,36 +85,36 @@ static void step(struct side *s)
 			s->done = true;
 		}
 	}
-	s->cpu_us += thread_cpu_us() - t0;
+	s->cpu_us += cpu_us() - t0;
 }
 
 /* Once both are done: each side's half of the BIO pair goes with it. */
 static void end(struct side *s)
 {
-	double t0 = thread_cpu_us();
+	double t0 = cpu_us();
 
 	SSL_free(s->ssl);
 	s->ssl = NULL;
 	tls_rec_clear(&s->rec);
-	s->cpu_us += thread_cpu_us() - t0;
+	s->cpu_us += cpu_us() - t0;
 }
 
 static void login(struct side *srv, struct side *dev, X509 *cert,
 		  EVP_PKEY *key)
 {
 	BIO *a, *b;
-	double t0 = thread_cpu_us();
+	double t0 = cpu_us();
 
 	if (tls_client_ssl(dev->ctx, cert, key, SERVER_NAME, &dev->rec,
 			   &dev->ssl) != 0)
 		die("the device's SSL");
-	dev->cpu_us += thread_cpu_us() - t0;
-	t0 = thread_cpu_us();
+	dev->cpu_us += cpu_us() - t0;
+	t0 = cpu_us();
 	if ((srv->ssl = SSL_new(srv->ctx)) == NULL)
 		die("the server's SSL");
 	SSL_set_accept_state(srv->ssl);
 	SSL_set_app_data(srv->ssl, &srv->rec);
-	srv->cpu_us += thread_cpu_us() - t0;
+	srv->cpu_us += cpu_us() - t0;
 	if (BIO_new_bio_pair(&a, 0, &b, 0) != 1)
 		die("the BIO pair");
 	SSL_set_bio(srv->ssl, a, a);
