@@ -122,7 +122,7 @@ static void login(struct side *srv, struct side *dev, X509 *cert,
 	srv->done = dev->done = false;
 	for (int flights = 0; !(srv->done && dev->done); flights++) {
 		if (flights > 8)
-			die("a handshake in eight flights");
+			die("finishing the handshake within eight flights");
 		step(dev);
 		step(srv);
 	}
